@@ -1,0 +1,89 @@
+"""Find the templates and modules the factory can use.
+
+Bundled ones ship inside the wheel (``generator/_bundled/``); in a source checkout they are the
+repository's top-level ``templates/`` and ``modules/``. ``FACTORY_TEMPLATES_PATH`` and
+``FACTORY_MODULES_PATH`` (``os.pathsep``-separated folders) are searched first, so a platform team can
+try a template from its own checkout; a name found twice in one search path is an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._manifest import load_module_manifest, load_template_manifest
+from .errors import ManifestError, UnknownTemplateError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Template:
+    """A copier template the factory can render: its folder and its manifest's facts."""
+
+    name: str
+    version: str
+    summary: str
+    path: Path
+    kind: str = "template"
+
+
+def _bundled_root(kind: str) -> Path:
+    wheel = _PACKAGE_DIR / "_bundled" / kind
+    return wheel if wheel.is_dir() else _PACKAGE_DIR.parent / kind
+
+
+def _search_path(kind: str, env_var: str) -> list[Path]:
+    extra = [Path(p).expanduser().resolve() for p in os.environ.get(env_var, "").split(os.pathsep) if p]
+    return [*extra, _bundled_root(kind)]
+
+
+def find_templates() -> dict[str, Template]:
+    """All templates by name; the first folder in the search path that has a name wins."""
+    found: dict[str, Template] = {}
+    for root in _search_path("templates", "FACTORY_TEMPLATES_PATH"):
+        for name, tpl in _scan(root).items():
+            found.setdefault(name, tpl)
+    return found
+
+
+def _scan(root: Path) -> dict[str, Template]:
+    result: dict[str, Template] = {}
+    if not root.is_dir():
+        return result
+    for manifest_path in sorted(root.glob("*/template.toml")):
+        info = load_template_manifest(manifest_path).template
+        folder = manifest_path.parent
+        if info.name != folder.name:
+            raise ManifestError(
+                f"{manifest_path}: name {info.name!r} differs from its folder {folder.name!r}",
+                "Make template.name equal to the folder name.",
+            )
+        result[info.name] = Template(info.name, info.version, info.summary, folder)
+    return result
+
+
+def get_template(name: str) -> Template:
+    """The template called ``name``, or an error that suggests the closest names."""
+    templates = find_templates()
+    if name in templates:
+        return templates[name]
+    close = difflib.get_close_matches(name, list(templates), n=3)
+    hint = f"Did you mean {', '.join(close)}?" if close else "Run `factory list` to see what is installed."
+    raise UnknownTemplateError(f"no template named {name!r}", hint)
+
+
+def find_modules() -> dict[str, Template]:
+    """All integration modules by name (folders with a ``module.toml``), first in the search path wins."""
+    found: dict[str, Template] = {}
+    for root in _search_path("modules", "FACTORY_MODULES_PATH"):
+        if not root.is_dir():
+            continue
+        for manifest_path in sorted(root.glob("*/module.toml")):
+            info = load_module_manifest(manifest_path).module
+            found.setdefault(
+                info.name, Template(info.name, info.version, info.summary, manifest_path.parent, "module")
+            )
+    return found

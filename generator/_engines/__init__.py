@@ -1,0 +1,1 @@
+"""Rendering engines. Only :mod:`generator._engines.copier` imports copier."""

@@ -1,0 +1,111 @@
+"""Every git subprocess the factory runs (the only module that imports :mod:`subprocess`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import SourceError
+
+# An identity for commits the factory makes itself (version store, first commit of a project)
+# when the user has none configured; user config wins when present.
+_FALLBACK_IDENTITY = ("factory", "factory@localhost")
+
+
+def run(args: Sequence[str], cwd: Path, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``git ARGS`` in ``cwd`` and return the finished process (text mode, output captured)."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed", "Install git (e.g. `apt-get install git`).") from exc
+    if check and proc.returncode != 0:
+        raise SourceError(
+            f"git {' '.join(args[:2])} failed in {cwd}: {proc.stderr.strip() or proc.stdout.strip()}",
+            "Check that the folder is a healthy git repository.",
+        )
+    return proc
+
+
+def _identity_args(cwd: Path) -> list[str]:
+    has_name = run(["config", "user.name"], cwd, check=False).returncode == 0
+    has_mail = run(["config", "user.email"], cwd, check=False).returncode == 0
+    args: list[str] = []
+    if not has_name:
+        args += ["-c", f"user.name={_FALLBACK_IDENTITY[0]}"]
+    if not has_mail:
+        args += ["-c", f"user.email={_FALLBACK_IDENTITY[1]}"]
+    return args
+
+
+def init_and_commit(path: Path, message: str) -> None:
+    """Make ``path`` a git repository whose first commit holds every file in it."""
+    run(["init", "-q", "-b", "main"], path)
+    run(["add", "-A"], path)
+    commit(path, message)
+
+
+def commit(path: Path, message: str, *, allow_empty: bool = False) -> None:
+    """Commit the index, with a fallback identity when the user has none and signing off."""
+    extra = ["--allow-empty"] if allow_empty else []
+    cfg = [*_identity_args(path), "-c", "commit.gpgsign=false"]
+    run([*cfg, "commit", "-q", "--no-verify", "-m", message, *extra], path)
+
+
+def is_repo(path: Path) -> bool:
+    """Whether ``path`` is inside a git work tree."""
+    proc = run(["rev-parse", "--is-inside-work-tree"], path, check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
+
+
+def status_porcelain(path: Path) -> list[tuple[str, str]]:
+    """``git status --porcelain`` as (two-letter code, path) pairs, untracked files listed one by one."""
+    proc = run(["status", "--porcelain", "--untracked-files=all", "-z"], path)
+    entries: list[tuple[str, str]] = []
+    parts = proc.stdout.split("\0")
+    i = 0
+    while i < len(parts):
+        item = parts[i]
+        i += 1
+        if not item:
+            continue
+        code, name = item[:2], item[3:]
+        if code[0] in "RC":  # a rename is followed by its source path
+            i += 1
+        entries.append((code, name))
+    return entries
+
+
+def unmerged_paths(path: Path) -> list[str]:
+    """Paths git records as unmerged (conflicted) in the index."""
+    proc = run(["ls-files", "-u", "-z"], path)
+    names = {line.split("\t", 1)[1] for line in proc.stdout.split("\0") if "\t" in line}
+    return sorted(names)
+
+
+def show_file(path: Path, rev: str, name: str) -> bytes | None:
+    """The bytes of ``name`` at ``rev``, or ``None`` when it is not there."""
+    proc = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=path, capture_output=True, check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def tag_exists(path: Path, tag: str) -> bool:
+    """Whether ``refs/tags/TAG`` exists in the repository at ``path``."""
+    return run(["rev-parse", "-q", "--verify", f"refs/tags/{tag}"], path, check=False).returncode == 0
+
+
+def tree_of(path: Path, rev: str) -> str:
+    """The tree id of ``rev``."""
+    return run(["rev-parse", f"{rev}^{{tree}}"], path).stdout.strip()
+
+
+def tag(path: Path, name: str) -> None:
+    """Create a lightweight tag at HEAD."""
+    run(["-c", "tag.gpgsign=false", "tag", name], path)
+
+
+def clone(src: str, dst: Path) -> None:
+    """Clone ``src`` (a path or URL) into ``dst``."""
+    run(["clone", "-q", src, str(dst)], dst.parent)

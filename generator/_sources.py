@@ -1,0 +1,153 @@
+"""The local version store: bundled templates as tagged git repositories, so ``copier update`` works offline.
+
+Copier updates a project only from a git repository whose tags are versions. The factory ships its
+templates as plain folders inside the wheel, so on first use (and after every upgrade of the factory)
+each template folder is committed into ``<FACTORY_HOME>/templates/<name>`` and tagged ``v<version>``.
+Versions accumulate: a store that once saw 1.0.0 keeps it when 1.1.0 arrives, which is what the
+three-way merge of ``copier update`` needs. A changed folder with an unchanged version (a template under
+development) is tagged with a PEP 440 local version, ``v1.0.0+<digest>``, so it never masquerades as the
+release. Projects record the store's absolute path in ``_src_path``, so a plain ``copier update`` inside
+the project finds it from any folder.
+
+A platform team that runs its own git server pushes the store repository there and sets the template's
+source (see :mod:`generator._config`); then the store is not used at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _git
+from ._catalog import Template
+from ._config import configured_source, factory_home
+
+_IGNORED = {"__pycache__", ".git", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
+_IGNORED_SUFFIXES = (".pyc", ".pyo")
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    """Where copier reads a template from: an absolute path or URL, and the git ref (``None``: latest tag)."""
+
+    src: str
+    ref: str | None
+    version: str | None
+
+
+def resolve_source(template: Template) -> TemplateRef:
+    """The source copier should use for ``template``: a configured git server, or the local store."""
+    remote = configured_source(template.name)
+    if remote is not None:
+        return TemplateRef(remote, None, None)
+    return publish_to_store(template)
+
+
+def store_path(name: str) -> Path:
+    """The store repository of template ``name``."""
+    return factory_home() / "templates" / name
+
+
+def publish_to_store(template: Template) -> TemplateRef:
+    """Commit and tag ``template`` in the local store unless that exact content is already tagged."""
+    repo = store_path(template.name)
+    digest = content_digest(template.path)
+    cached = _read_index(repo).get(digest)
+    if cached and (repo / ".git").is_dir():
+        return TemplateRef(str(repo), cached, cached.removeprefix("v"))
+    with _locked(repo):
+        index = _read_index(repo)
+        tag = index.get(digest)
+        if tag is None or not _git.tag_exists(repo, tag):
+            tag = _commit_version(repo, template, digest)
+            index[digest] = tag
+            _write_index(repo, index)
+    return TemplateRef(str(repo), tag, tag.removeprefix("v"))
+
+
+def content_digest(folder: Path) -> str:
+    """A SHA-256 over every file's relative path, executable bit and bytes (cache and VCS files excluded)."""
+    sha = hashlib.sha256()
+    for path in _template_files(folder):
+        rel = path.relative_to(folder).as_posix()
+        executable = path.stat().st_mode & 0o111
+        sha.update(f"{rel}\0{int(bool(executable))}\0".encode())
+        sha.update(hashlib.sha256(path.read_bytes()).digest())
+    return sha.hexdigest()
+
+
+def _template_files(folder: Path) -> list[Path]:
+    files = []
+    for path in folder.rglob("*"):
+        rel_parts = path.relative_to(folder).parts
+        if any(part in _IGNORED for part in rel_parts) or path.name.endswith(_IGNORED_SUFFIXES):
+            continue
+        if path.is_file():
+            files.append(path)
+    return sorted(files)
+
+
+def _commit_version(repo: Path, template: Template, digest: str) -> str:
+    if not (repo / ".git").is_dir():
+        repo.mkdir(parents=True, exist_ok=True)
+        _git.run(["init", "-q", "-b", "main"], repo)
+    _replace_tree(repo, template.path)
+    _git.run(["add", "-A"], repo)
+    _git.commit(repo, f"{template.name} {template.version}", allow_empty=True)
+    tag = f"v{template.version}"
+    if _git.tag_exists(repo, tag) and _git.tree_of(repo, tag) != _git.tree_of(repo, "HEAD"):
+        tag = f"v{template.version}+{digest[:12]}"
+    if not _git.tag_exists(repo, tag):
+        _git.tag(repo, tag)
+    return tag
+
+
+def _replace_tree(repo: Path, source: Path) -> None:
+    for child in repo.iterdir():
+        if child.name == ".git":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    for path in _template_files(source):
+        target = repo / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+def _index_file(repo: Path) -> Path:
+    return repo.parent / f"{repo.name}.index.json"
+
+
+def _read_index(repo: Path) -> dict[str, str]:
+    try:
+        data = json.loads(_index_file(repo).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_index(repo: Path, index: dict[str, str]) -> None:
+    path = _index_file(repo)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(index, indent=2, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+@contextlib.contextmanager
+def _locked(repo: Path) -> Iterator[None]:
+    """Serialise writers of one store repository (two `factory` processes at once must not interleave)."""
+    repo.parent.mkdir(parents=True, exist_ok=True)
+    with (repo.parent / f"{repo.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

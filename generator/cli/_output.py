@@ -1,0 +1,93 @@
+"""Everything the CLI prints (the only module that writes to the terminal)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from generator import CatalogEntry, NewResult, UpdateResult
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_KIND_STYLE = {
+    "new": "green",
+    "updated": "cyan",
+    "merged": "yellow",
+    "conflict": "bold red",
+    "removed": "magenta",
+}
+
+
+def print_error(message: str, hint: str) -> None:
+    """One line naming the problem, one saying how to fix it."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    if hint:
+        err.print(f"[dim]hint:[/] {escape(hint)}")
+
+
+@contextmanager
+def progress() -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr whose text the caller sets step by step; silent when not on a terminal."""
+    if not err.is_terminal:
+        yield lambda _text: None
+        return
+    with err.status("Starting…") as status:
+        yield lambda text: status.update(escape(text) + "…")
+
+
+def print_new(result: NewResult, cwd: Path) -> None:
+    """The created project and the next steps."""
+    try:
+        shown = result.path.relative_to(cwd)
+    except ValueError:
+        shown = result.path
+    out.print(
+        f"[green]✓[/] Created [bold]{escape(str(shown))}[/] from template "
+        f"{result.template} {result.version or ''}".rstrip()
+    )
+    out.print("\n[bold]Next steps[/]")
+    for line in (
+        f"cd {shown}",
+        "make install      # virtualenv in .venv with the pinned tools",
+        "make check        # lint, type check, tests",
+        "make run          # serve on http://127.0.0.1:8000 (docs at /docs)",
+        "factory update    # later: pull template upgrades into this project",
+    ):
+        out.print(f"  {escape(line)}")
+
+
+def print_catalog(entries: Sequence[CatalogEntry], *, as_json: bool) -> None:
+    """``factory list``: one line per template or module, or JSON."""
+    if as_json:
+        out.print_json(json.dumps([asdict(e) for e in entries]))
+        return
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    for column in ("name", "kind", "version", "summary"):
+        table.add_column(column, no_wrap=True, overflow="ellipsis")
+    for e in entries:
+        table.add_row(e.name, e.kind, e.version, e.summary)
+    out.print(table)
+
+
+def print_update(result: UpdateResult) -> None:
+    """Per-file changes of an update, then what to do next."""
+    if result.up_to_date:
+        out.print(f"[green]✓[/] {result.project.name} is up to date (template {result.from_version}).")
+        return
+    verb = "would update" if result.pretend else "updated"
+    out.print(f"{result.project.name}: {verb} template {result.from_version} → {result.to_version}")
+    for change in result.changes:
+        style = _KIND_STYLE[change.kind]
+        out.print(f"  [{style}]{change.kind:<8}[/] {escape(change.path)}")
+    if result.pretend:
+        out.print("[dim]Preview only: nothing in the project was changed.[/]")
+    elif not result.conflicts:
+        out.print("Review with `git diff`, run `make check`, then commit.")

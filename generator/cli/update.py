@@ -1,0 +1,43 @@
+"""``factory update [PATH]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from generator import update_project
+from generator.errors import UpdateConflictError
+
+from ._errors import handles_errors
+from ._output import print_update, progress
+
+EXAMPLES = """[bold]Examples[/]
+
+  factory update                 # in a project: upgrade to the newest template version
+
+  factory update --pretend ./loan-scoring   # list what would change, touch nothing
+
+Exit codes: 0 updated or up to date, 1 refused (e.g. uncommitted changes), 3 conflicts left to resolve.
+"""
+
+
+@handles_errors
+def update(
+    path: Annotated[Path, typer.Argument(help="The project to update.")] = Path(),
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show per file what would change, without changing anything.")
+    ] = False,
+) -> None:
+    """Upgrade a project to the newest template version, keeping your edits."""
+    with progress() as step:
+        step("Updating from the template")
+        result = update_project(path.expanduser(), pretend=pretend)
+    print_update(result)
+    if result.conflicts and not pretend:
+        raise UpdateConflictError(
+            f"{len(result.conflicts)} file(s) have conflicts: {', '.join(result.conflicts)}",
+            "Resolve the <<<<<<< / >>>>>>> markers in those files, run `make check`, then commit.",
+            result.conflicts,
+        )
