@@ -47,11 +47,17 @@ def init_and_commit(path: Path, message: str) -> None:
     commit(path, message)
 
 
-def commit(path: Path, message: str, *, allow_empty: bool = False) -> None:
-    """Commit the index, with a fallback identity when the user has none and signing off."""
-    extra = ["--allow-empty"] if allow_empty else []
+def commit(path: Path, message: str) -> None:
+    """Commit the index, with a fallback identity when the user has none, unsigned, hooks skipped."""
     cfg = [*_identity_args(path), "-c", "commit.gpgsign=false"]
-    run([*cfg, "commit", "-q", "--no-verify", "-m", message, *extra], path)
+    run([*cfg, "commit", "-q", "--no-verify", "-m", message], path)
+
+
+def has_staged_changes(path: Path) -> bool:
+    """Whether the index differs from HEAD (always true in a repository without commits)."""
+    if run(["rev-parse", "-q", "--verify", "HEAD"], path, check=False).returncode != 0:
+        return True
+    return run(["diff", "--cached", "--quiet"], path, check=False).returncode != 0
 
 
 def is_repo(path: Path) -> bool:

@@ -99,7 +99,8 @@ def _commit_version(repo: Path, template: Template, digest: str) -> str:
         _git.run(["init", "-q", "-b", "main"], repo)
     _replace_tree(repo, template.path)
     _git.run(["add", "-A"], repo)
-    _git.commit(repo, f"{template.name} {template.version}", allow_empty=True)
+    if _git.has_staged_changes(repo):
+        _git.commit(repo, f"{template.name} {template.version}")
     tag = f"v{template.version}"
     if _git.tag_exists(repo, tag) and _git.tree_of(repo, tag) != _git.tree_of(repo, "HEAD"):
         tag = f"v{template.version}+{digest[:12]}"

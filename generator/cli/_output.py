@@ -70,8 +70,10 @@ def print_catalog(entries: Sequence[CatalogEntry], *, as_json: bool) -> None:
         out.print_json(json.dumps([asdict(e) for e in entries]))
         return
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    for column in ("name", "kind", "version", "summary"):
-        table.add_column(column, no_wrap=True, overflow="ellipsis")
+    for column in ("name", "kind", "version"):  # never shortened; the summary gives way on narrow terminals
+        width = max([len(column), *(len(getattr(e, column)) for e in entries)])
+        table.add_column(column, no_wrap=True, min_width=width)
+    table.add_column("summary", no_wrap=True, overflow="ellipsis")
     for e in entries:
         table.add_row(e.name, e.kind, e.version, e.summary)
     out.print(table)
