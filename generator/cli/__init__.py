@@ -31,7 +31,7 @@ def _version(value: bool) -> None:
         raise typer.Exit
 
 
-@app.callback(epilog="Example: [bold]factory new loan-scoring --defaults[/]")
+@app.callback(epilog="Example: factory new loan-scoring --defaults")
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")

@@ -11,7 +11,7 @@ from generator import list_catalog
 from ._errors import handles_errors
 from ._output import print_catalog
 
-EXAMPLES = """[bold]Examples[/]
+EXAMPLES = """Examples:
 
   factory list
 

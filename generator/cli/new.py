@@ -14,7 +14,7 @@ from generator._answers import parse_data_options
 from ._errors import handles_errors
 from ._output import print_new, progress
 
-EXAMPLES = """[bold]Examples[/]
+EXAMPLES = """Examples:
 
   factory new loan-scoring --defaults
 

@@ -13,7 +13,7 @@ from generator.errors import UpdateConflictError
 from ._errors import handles_errors
 from ._output import print_update, progress
 
-EXAMPLES = """[bold]Examples[/]
+EXAMPLES = """Examples:
 
   factory update                 # in a project: upgrade to the newest template version
 

@@ -1,0 +1,35 @@
+# Developer tasks for the factory itself. `make test` is the README's test command and what CI runs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: help install lint typecheck test test-fast test-slow bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+
+install: $(PY) ## Create .venv and install the factory with its dev tools
+	$(PY) -m pip install -q -e '.[dev]'
+
+lint: ## ruff (lint and format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: ## mypy --strict on generator/
+	$(VENV)/bin/mypy
+
+test-fast: ## Unit, CLI, render and upgrade tests (seconds)
+	$(PY) -m pytest -n 2 -m "not slow"
+
+test-slow: ## End-to-end: install and run a generated project, build and use the wheel (minutes)
+	$(PY) -m pytest -m slow
+
+test: install lint typecheck test-fast test-slow ## Everything CI runs
+
+bench: ## Median time of `factory new` vs plain `copier copy`
+	$(PY) bench/bench_new.py
+
+clean: ## Remove caches and build output
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

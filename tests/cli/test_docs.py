@@ -1,0 +1,18 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+
+def test_cli_reference_is_current(tmp_path: Path) -> None:
+    """docs/cli.md is generated from the Typer app; regenerate it with the command in its header."""
+    out = tmp_path / "cli.md"
+    typer = Path(sys.executable).with_name("typer")
+    subprocess.run(
+        [str(typer), "generator.cli", "utils", "docs", "--name", "factory", "--output", str(out)],
+        cwd=REPO_ROOT, check=True, capture_output=True,
+    )
+    assert (REPO_ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == out.read_text(encoding="utf-8"), (
+        "docs/cli.md is stale: run `typer generator.cli utils docs --name factory --output docs/cli.md`"
+    )

@@ -1,0 +1,142 @@
+"""Fast render tests: every template file renders for the defaults and for each choice, and the output
+is well-formed (parses, loads, passes ruff and yamllint) before anything slow is tried."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import NewRequest, new_project
+
+# One render per answer of each choice question, not the cartesian product.
+CASES = {
+    "defaults": {},
+    "py312": {"python_version": "3.12"},
+    "py313-mit": {"python_version": "3.13", "license": "MIT"},
+    "apache-port9000": {"license": "Apache-2.0", "port": 9000, "max_request_bytes": 4096},
+}
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\[\[|\]\]")
+BINARY_SUFFIXES = {".skops", ".png", ".ico"}
+
+
+def bin_of(tool: str) -> str:
+    return str(Path(sys.executable).with_name(tool))
+
+
+@pytest.fixture(scope="module", params=list(CASES), ids=list(CASES))
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    name = "fraud-check" if request.param != "defaults" else "loan-scoring"
+    out = tmp_path_factory.mktemp(request.param)
+    result = new_project(NewRequest(name=name, output_dir=out, data=CASES[request.param]))
+    return request.param, result.path
+
+
+def text_files(root: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts and p.suffix not in BINARY_SUFFIXES
+    ]
+
+
+def test_no_unrendered_template_syntax(rendered: tuple[str, Path]) -> None:
+    _, root = rendered
+    leftovers = [
+        f"{p.relative_to(root)}: {m.group(0)}"
+        for p in text_files(root)
+        for m in UNRENDERED.finditer(p.read_text(encoding="utf-8"))
+        if not p.name.endswith(".md")  # Markdown may show Jinja or GitHub expressions in code blocks
+    ]
+    assert leftovers == []
+    assert not [p for p in root.rglob("*.jinja")]
+
+
+def test_every_file_parses(rendered: tuple[str, Path]) -> None:
+    _, root = rendered
+    for path in text_files(root):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            ast.parse(text, filename=str(path))
+        elif path.suffix in {".yml", ".yaml"}:
+            list(yaml.safe_load_all(text))
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+
+
+def test_answers_file_records_absolute_source_and_version(rendered: tuple[str, Path]) -> None:
+    case, root = rendered
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert Path(answers["_src_path"]).is_absolute()
+    assert re.fullmatch(r"v\d+\.\d+\.\d+(\+[0-9a-f]+)?", answers["_commit"])
+    for key, value in CASES[case].items():
+        assert answers[key] == value
+
+
+def test_package_named_after_project(rendered: tuple[str, Path]) -> None:
+    _, root = rendered
+    package = root.name.replace("-", "_")
+    assert (root / "src" / package / "__init__.py").is_file()
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["name"] == root.name
+    assert root.name in pyproject["project"]["scripts"]
+
+
+def test_choices_reach_the_files(rendered: tuple[str, Path]) -> None:
+    case, root = rendered
+    answers = {"python_version": "3.11", "license": "Proprietary", "port": 8000} | CASES[case]
+    dockerfile = (root / "Dockerfile").read_text(encoding="utf-8")
+    assert f"python:{answers['python_version']}" in dockerfile
+    assert f"EXPOSE {answers['port']}" in dockerfile
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
+    licence = root / "LICENSE"
+    if answers["license"] == "Apache-2.0":
+        assert "Apache License" in licence.read_text(encoding="utf-8")
+    elif answers["license"] == "MIT":
+        assert "MIT License" in licence.read_text(encoding="utf-8")
+
+
+def test_ruff_passes_on_output(rendered: tuple[str, Path]) -> None:
+    _, root = rendered
+    for args in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        proc = subprocess.run([bin_of("ruff"), *args], cwd=root, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_yamllint_passes_on_output(rendered: tuple[str, Path]) -> None:
+    _, root = rendered
+    proc = subprocess.run([bin_of("yamllint"), "-s", "."], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_generated_project_is_committed(rendered: tuple[str, Path]) -> None:
+    _, root = rendered
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True)
+    assert status.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["hadolint", "Dockerfile"],
+        ["actionlint", "-no-color"],
+        ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", ".github/workflows/ci.yml"],
+        ["check-jsonschema", "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
+        ["pre-commit", "validate-config", ".pre-commit-config.yaml"],
+    ],
+    ids=["hadolint", "actionlint", "workflow-schema", "compose-schema", "pre-commit-config"],
+)
+def test_format_validators_pass(rendered: tuple[str, Path], command: list[str]) -> None:
+    _, root = rendered
+    proc = subprocess.run([bin_of(command[0]), *command[1:]], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
