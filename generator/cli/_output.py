@@ -34,10 +34,17 @@ def print_error(message: str, hint: str) -> None:
 
 
 @contextmanager
-def progress() -> Iterator[Callable[[str], None]]:
-    """A spinner on stderr whose text the caller sets step by step; silent when not on a terminal."""
+def progress(*, spinner: bool = True) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr whose text the caller sets step by step; silent when not on a terminal.
+
+    With ``spinner=False`` (while copier asks questions, which a spinner would overwrite) each step is
+    printed as a line instead.
+    """
     if not err.is_terminal:
         yield lambda _text: None
+        return
+    if not spinner:
+        yield lambda text: err.print(f"[dim]· {escape(text)}[/]")
         return
     with err.status("Starting…") as status:
         yield lambda text: status.update(escape(text) + "…")

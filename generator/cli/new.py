@@ -56,6 +56,6 @@ def new(
         ask=not defaults and sys.stdin.isatty(),
         git_init=git,
     )
-    with progress() as step:
+    with progress(spinner=not request.ask) as step:
         result = new_project(request, step)
     print_new(result, Path.cwd())
