@@ -1,0 +1,135 @@
+"""The FastAPI application: scoring, health, readiness and metrics endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from . import __version__
+from ._meta import PROJECT_NAME
+from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
+from .logs import configure_logging, get_logger
+from .metrics import Metrics
+from .middleware import RequestGuard
+from .model import ModelLoadError, ScoringModel, load_model
+from .schemas import Applicant, Decision, ErrorResponse, ScoreResponse
+from .settings import Settings
+
+log = get_logger(__name__)
+
+
+class NotReadyError(Exception):
+    """No verified model is loaded."""
+
+
+def decide(probability: float, settings: Settings) -> Decision:
+    """Approve, refer or decline from the probability of default and the configured thresholds."""
+    if probability < settings.approve_below:
+        return "approve"
+    if probability > settings.decline_above:
+        return "decline"
+    return "refer"
+
+
+def to_score(probability: float) -> int:
+    """300 (worst) to 900 (best)."""
+    return round(900 - 600 * probability)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the model is loaded at start-up (lifespan) and readiness follows it."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _load(app, settings, metrics)
+        yield
+
+    app = FastAPI(
+        title=PROJECT_NAME,
+        version=__version__,
+        lifespan=lifespan,
+        responses=SERVER_ERROR,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.model = None
+    app.state.model_error = "not loaded yet"
+    install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes, metrics=metrics)
+    _routes(app)
+    return app
+
+
+def _load(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    try:
+        model = load_model(settings.model_path)
+    except ModelLoadError as exc:
+        app.state.model, app.state.model_error = None, str(exc)
+        metrics.model_ready.set(0)
+        log.error("model_not_loaded", reason=str(exc))
+        return
+    app.state.model, app.state.model_error = model, None
+    metrics.model_info.labels(model.name, model.version, model.sha256).set(1)
+    metrics.model_ready.set(1)
+    log.info("model_loaded", name=model.name, version=model.version, sha256=model.sha256)
+
+
+def _model(request: Request) -> ScoringModel:
+    model: ScoringModel | None = request.app.state.model
+    if model is None:
+        raise NotReadyError(request.app.state.model_error)
+    return model
+
+
+def _routes(app: FastAPI) -> None:
+    app.add_exception_handler(NotReadyError, _not_ready)
+
+    @app.post(
+        "/v1/score",
+        response_model=ScoreResponse,
+        responses={**CLIENT_ERRORS, **NOT_READY},
+        summary="Score one loan applicant",
+    )
+    def score(applicant: Applicant, request: Request, model: Annotated[ScoringModel, Depends(_model)]) -> ScoreResponse:
+        settings: Settings = request.app.state.settings
+        metrics: Metrics = request.app.state.metrics
+        probability = model.probability_of_default(applicant.model_dump())
+        decision = decide(probability, settings)
+        metrics.decisions.labels(decision).inc()
+        metrics.scores.observe(probability)
+        log.info("scored", decision=decision, model_version=model.version)
+        return ScoreResponse(
+            request_id=request.scope["state"]["request_id"],
+            score=to_score(probability),
+            probability_of_default=round(probability, 6),
+            decision=decision,
+            model_name=model.name,
+            model_version=model.version,
+        )
+
+    @app.get("/healthz", summary="Liveness: the process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Readiness: a verified model is loaded", responses=NOT_READY)
+    def readyz(model: Annotated[ScoringModel, Depends(_model)]) -> dict[str, str]:
+        return {"status": "ready", "model": model.name, "model_version": model.version}
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    def metrics_endpoint(request: Request) -> Response:
+        registry = request.app.state.metrics.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _not_ready(request: Request, exc: Exception) -> JSONResponse:
+    request_id = request.scope.get("state", {}).get("request_id")
+    body = ErrorResponse(error="not_ready", message=f"model not loaded: {exc}", request_id=request_id)
+    return JSONResponse(body.model_dump(), status_code=503)

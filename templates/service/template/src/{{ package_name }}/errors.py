@@ -1,0 +1,65 @@
+"""Every error becomes a documented JSON body (:class:`~.schemas.ErrorResponse`); no input yields a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from .logs import get_logger
+from .schemas import ErrorResponse, FieldError
+
+log = get_logger(__name__)
+
+_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 503: "not_ready"}
+CLIENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Malformed JSON body."},
+    413: {"model": ErrorResponse, "description": "Body larger than the configured limit."},
+    415: {"model": ErrorResponse, "description": "Body is not sent as application/json."},
+    422: {"model": ErrorResponse, "description": "Invalid or unknown fields; `fields` lists each problem."},
+}
+SERVER_ERROR: dict[int | str, dict[str, Any]] = {
+    500: {"model": ErrorResponse, "description": "Unexpected server error (a bug; reported with the request id)."},
+}
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorResponse, "description": "No verified model is loaded."},
+}
+
+
+def _body(request: Request, error: str, message: str, fields: list[FieldError] | None = None) -> dict[str, Any]:
+    request_id = request.scope.get("state", {}).get("request_id")
+    return ErrorResponse(error=error, message=message, request_id=request_id, fields=fields or []).model_dump()
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 -- registered for this type only
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse(_body(request, "malformed_json", "the request body is not valid JSON"), status_code=400)
+    fields = [
+        FieldError(loc=[p for p in e.get("loc", ()) if p != "body"], msg=str(e.get("msg", "")), type=str(e.get("type")))
+        for e in errors
+    ]
+    # The offending input values are not echoed back: they may be personal data.
+    return JSONResponse(_body(request, "validation_error", "the request has invalid fields", fields), status_code=422)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)  # noqa: S101 -- registered for this type only
+    code = _CODES.get(exc.status_code, "error")
+    return JSONResponse(_body(request, code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled_error", error_type=type(exc).__name__, route=request.url.path)
+    return JSONResponse(_body(request, "internal_error", "unexpected error; quote the request id"), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn exceptions into :class:`ErrorResponse` bodies."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

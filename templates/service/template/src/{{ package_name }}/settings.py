@@ -1,0 +1,41 @@
+"""Settings from the environment (prefix ``<PACKAGE>_``, e.g. ``LOAN_SCORING_PORT``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ._meta import DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, ENV_PREFIX
+
+
+class Settings(BaseSettings):
+    """Run-time configuration of the service; every field can be set by an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on (0.0.0.0 in a container).")
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, description="TCP port to listen on.")
+    model_path: Path = Field(
+        default=Path("models/credit-risk.skops"),
+        description="The skops model artifact; its metadata JSON sits beside it with the same stem.",
+    )
+    max_request_bytes: int = Field(
+        default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    approve_below: float = Field(
+        default=0.15, gt=0, lt=1, description="Probability of default below which an applicant is approved."
+    )
+    decline_above: float = Field(
+        default=0.45, gt=0, lt=1, description="Probability of default above which an applicant is declined."
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> Self:
+        if self.approve_below >= self.decline_above:
+            msg = "approve_below must be lower than decline_above (between them applicants are referred)"
+            raise ValueError(msg)
+        return self
