@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,8 @@ def _collect_answers(request: NewRequest, template: Template) -> dict[str, Any]:
             "Drop project_name from --data/--answers-file; NAME sets it.",
         )
     raw["project_name"] = request.name
+    if "copyright_year" in questions:
+        raw.setdefault("copyright_year", datetime.now(tz=UTC).year)
     return validate_answers(raw, questions)
 
 
