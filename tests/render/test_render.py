@@ -23,7 +23,7 @@ CASES = {
     "py313-mit": {"python_version": "3.13", "license": "MIT"},
     "apache-port9000": {"license": "Apache-2.0", "port": 9000, "max_request_bytes": 4096},
 }
-UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\[\[|\]\]")
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}")  # `${{ }}` is GitHub Actions syntax, not Jinja
 BINARY_SUFFIXES = {".skops", ".png", ".ico"}
 
 
