@@ -140,3 +140,56 @@ def test_format_validators_pass(rendered: tuple[str, Path], command: list[str]) 
     _, root = rendered
     proc = subprocess.run([bin_of(command[0]), *command[1:]], cwd=root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# Adding or dropping a generated file must show up in review: update this list on purpose.
+EXPECTED_FILES = [
+    ".copier-answers.yml",
+    ".dockerignore",
+    ".editorconfig",
+    ".github/dependabot.yml",
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".yamllint.yaml",
+    "Dockerfile",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "compose.yaml",
+    "models/credit-risk.json",
+    "models/credit-risk.skops",
+    "pyproject.toml",
+    "src/{package}/__init__.py",
+    "src/{package}/_meta.py",
+    "src/{package}/app.py",
+    "src/{package}/cli.py",
+    "src/{package}/errors.py",
+    "src/{package}/logs.py",
+    "src/{package}/metrics.py",
+    "src/{package}/middleware.py",
+    "src/{package}/model/__init__.py",
+    "src/{package}/model/artifact.py",
+    "src/{package}/model/data.py",
+    "src/{package}/model/features.py",
+    "src/{package}/model/train.py",
+    "src/{package}/py.typed",
+    "src/{package}/schemas.py",
+    "src/{package}/settings.py",
+    "tests/__init__.py",
+    "tests/conftest.py",
+    "tests/data/applicant.json",
+    "tests/test_api.py",
+    "tests/test_cli.py",
+    "tests/test_fuzz.py",
+    "tests/test_logging.py",
+    "tests/test_model.py",
+    "tests/test_validation.py",
+]
+
+
+def test_generated_file_list(rendered: tuple[str, Path]) -> None:
+    _, root = rendered
+    listed = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True)
+    package = root.name.replace("-", "_")
+    assert sorted(listed.stdout.split()) == sorted(f.format(package=package) for f in EXPECTED_FILES)
