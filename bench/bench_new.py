@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -24,13 +25,17 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def measure(label: str, make_cmd, runs: int, work: Path, env: dict[str, str]) -> tuple[str, list[float]]:  # type: ignore[no-untyped-def]
-    times = []
+def measure(
+    commands: dict[str, Callable[[Path], list[str]]], runs: int, work: Path, env: dict[str, str]
+) -> dict[str, list[float]]:
+    """Run the commands round-robin (so drift in machine load hits all of them alike)."""
+    times: dict[str, list[float]] = {label: [] for label in commands}
     for i in range(runs):
-        dst = work / f"{label}-{i}"
-        times.append(timed(make_cmd(dst), work, env))
-        shutil.rmtree(dst)
-    return label, times
+        for label, make_cmd in commands.items():
+            dst = work / f"run-{i}-{len(times[label])}-{label.split()[0]}"
+            times[label].append(timed(make_cmd(dst), work, env))
+            shutil.rmtree(dst)
+    return times
 
 
 def main() -> None:
@@ -49,13 +54,23 @@ def main() -> None:
             ["git", "describe", "--tags", "--abbrev=0"], cwd=store, capture_output=True, text=True, check=True
         ).stdout.strip()
         factory = [str(bindir / "factory"), "new", "loan-scoring", "--defaults", "--output-dir"]
-        copier = [str(bindir / "copier"), "copy", "--defaults", "--quiet", "--vcs-ref", tag,
-                  "--data", "project_name=loan-scoring", str(store)]
-        results = [
-            measure("factory new", lambda d: [*factory, str(d)], args.runs, work, env),
-            measure("factory new --no-git", lambda d: [*factory, str(d), "--no-git"], args.runs, work, env),
-            measure("copier copy (plain)", lambda d: [*copier, str(d / "loan-scoring")], args.runs, work, env),
+        copier = [
+            str(bindir / "copier"),
+            "copy",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            tag,
+            "--data",
+            "project_name=loan-scoring",
+            str(store),
         ]
+        commands: dict[str, Callable[[Path], list[str]]] = {
+            "factory new": lambda d: [*factory, str(d)],
+            "factory new --no-git": lambda d: [*factory, str(d), "--no-git"],
+            "copier copy (plain)": lambda d: [*copier, str(d / "loan-scoring")],
+        }
+        results = list(measure(commands, args.runs, work, env).items())
     print(f"{'operation':<24}{'median':>9}{'min':>9}{'max':>9}   runs={args.runs}, template {tag}")
     for label, times in results:
         print(f"{label:<24}{statistics.median(times):>8.3f}s{min(times):>8.3f}s{max(times):>8.3f}s")

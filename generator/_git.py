@@ -29,17 +29,6 @@ def run(args: Sequence[str], cwd: Path, *, check: bool = True) -> subprocess.Com
     return proc
 
 
-def _identity_args(cwd: Path) -> list[str]:
-    has_name = run(["config", "user.name"], cwd, check=False).returncode == 0
-    has_mail = run(["config", "user.email"], cwd, check=False).returncode == 0
-    args: list[str] = []
-    if not has_name:
-        args += ["-c", f"user.name={_FALLBACK_IDENTITY[0]}"]
-    if not has_mail:
-        args += ["-c", f"user.email={_FALLBACK_IDENTITY[1]}"]
-    return args
-
-
 def init_and_commit(path: Path, message: str) -> None:
     """Make ``path`` a git repository whose first commit holds every file in it."""
     run(["init", "-q", "-b", "main"], path)
@@ -48,9 +37,14 @@ def init_and_commit(path: Path, message: str) -> None:
 
 
 def commit(path: Path, message: str) -> None:
-    """Commit the index, with a fallback identity when the user has none, unsigned, hooks skipped."""
-    cfg = [*_identity_args(path), "-c", "commit.gpgsign=false"]
-    run([*cfg, "commit", "-q", "--no-verify", "-m", message], path)
+    """Commit the index (unsigned, hooks skipped); a fallback identity is used only if the user has none."""
+    args = ["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message]
+    proc = run(args, path, check=False)
+    if proc.returncode != 0 and "user.email" in proc.stderr + proc.stdout:  # "Please tell me who you are"
+        name, email = _FALLBACK_IDENTITY
+        proc = run(["-c", f"user.name={name}", "-c", f"user.email={email}", *args], path, check=False)
+    if proc.returncode != 0:
+        raise SourceError(f"git commit failed in {path}: {proc.stderr.strip()}", "Check your git configuration.")
 
 
 def has_staged_changes(path: Path) -> bool:
