@@ -44,7 +44,9 @@ def commit(path: Path, message: str) -> None:
         name, email = _FALLBACK_IDENTITY
         proc = run(["-c", f"user.name={name}", "-c", f"user.email={email}", *args], path, check=False)
     if proc.returncode != 0:
-        raise SourceError(f"git commit failed in {path}: {proc.stderr.strip()}", "Check your git configuration.")
+        raise SourceError(
+            f"git commit failed in {path}: {proc.stderr.strip()}", "Check your git configuration."
+        )
 
 
 def has_staged_changes(path: Path) -> bool:

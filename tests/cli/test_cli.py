@@ -115,8 +115,15 @@ def test_new_with_answers_file_and_data(tmp_path: Path) -> None:
     answers = tmp_path / "answers.yml"
     answers.write_text("port: 9000\nowner: risk-team\n_src_path: /elsewhere\n", encoding="utf-8")
     code, out, err = invoke(
-        "new", "fraud-check", "--defaults", "--answers-file", str(answers), "--data", "port=9100",
-        "-o", str(tmp_path),
+        "new",
+        "fraud-check",
+        "--defaults",
+        "--answers-file",
+        str(answers),
+        "--data",
+        "port=9100",
+        "-o",
+        str(tmp_path),
     )
     assert code == 0, err
     recorded = (tmp_path / "fraud-check" / ".copier-answers.yml").read_text(encoding="utf-8")

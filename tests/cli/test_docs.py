@@ -11,7 +11,9 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
     typer = Path(sys.executable).with_name("typer")
     subprocess.run(
         [str(typer), "generator.cli", "utils", "docs", "--name", "factory", "--output", str(out)],
-        cwd=REPO_ROOT, check=True, capture_output=True,
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
     )
     assert (REPO_ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == out.read_text(encoding="utf-8"), (
         "docs/cli.md is stale: run `typer generator.cli utils docs --name factory --output docs/cli.md`"

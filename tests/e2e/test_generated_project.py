@@ -72,7 +72,17 @@ def test_update_at_same_version_is_a_no_op(project: Path) -> None:
 def test_builder_stage_builds_a_wheel(project: Path, venv: Path, tmp_path: Path) -> None:
     """The Dockerfile's builder stage builds the project's wheel; run that step here (no Docker engine)."""
     proc = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(project)],
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(tmp_path),
+            str(project),
+        ],
         capture_output=True,
         text=True,
     )
@@ -92,7 +102,11 @@ def server(project: Path, venv: Path, tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "LOAN_SCORING_HOST": "127.0.0.1", "LOAN_SCORING_PORT": str(port)}
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
-        [str(venv / "bin" / "loan-scoring"), "serve"], cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT
+        [str(venv / "bin" / "loan-scoring"), "serve"],
+        cwd=project,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

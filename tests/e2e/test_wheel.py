@@ -53,12 +53,21 @@ def test_installed_wheel_generates_from_any_folder(wheel: Path, tmp_path: Path) 
     assert (project / "src" / "loan_scoring").is_dir()
     answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
     assert f"_src_path: {tmp_path / 'home' / 'templates' / 'service'}" in answers
-    listing = subprocess.run([factory, "list", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    listing = subprocess.run(
+        [factory, "list", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     entries = json.loads(listing.stdout)
     assert [e["name"] for e in entries if e["kind"] == "template"] == ["service"]
     # the installed copy reads templates from site-packages, not from this checkout
     located = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import generator._catalog as c; print(c._bundled_root('templates'))"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import generator._catalog as c; print(c._bundled_root('templates'))",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "site-packages" in located.stdout

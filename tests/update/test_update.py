@@ -42,7 +42,9 @@ def release_v2(template: Path) -> None:
     """Template 1.1.0 appends a section to NOTES.md and adds a new file."""
     set_version(template, "1.1.0")
     (template / "template" / "NOTES.md").write_text(NOTES_V2, encoding="utf-8")
-    (template / "template" / "SECURITY.md").write_text("# Security\n\nReport to the CISO.\n", encoding="utf-8")
+    (template / "template" / "SECURITY.md").write_text(
+        "# Security\n\nReport to the CISO.\n", encoding="utf-8"
+    )
 
 
 def user_commit(project: Path, name: str, text: str) -> None:
@@ -121,7 +123,9 @@ def test_up_to_date_is_a_no_op(project_v1: Path) -> None:
     assert git(project_v1, "status", "--porcelain") == ""
 
 
-def test_plain_copier_update_from_another_folder(project_v1: Path, template_copy: Path, tmp_path: Path) -> None:
+def test_plain_copier_update_from_another_folder(
+    project_v1: Path, template_copy: Path, tmp_path: Path
+) -> None:
     """The recorded source is absolute, so `copier update` works wherever it is run from."""
     user_commit(project_v1, "NOTES.md", USER_TOP_EDIT + NOTES_V1)
     release_v2(template_copy)
@@ -130,7 +134,9 @@ def test_plain_copier_update_from_another_folder(project_v1: Path, template_copy
     elsewhere.mkdir()
     subprocess.run(
         [sys.executable, "-m", "copier", "update", "--defaults", str(project_v1)],
-        cwd=elsewhere, check=True, capture_output=True,
+        cwd=elsewhere,
+        check=True,
+        capture_output=True,
     )
     notes = (project_v1 / "NOTES.md").read_text(encoding="utf-8")
     assert notes.startswith(USER_TOP_EDIT)
