@@ -47,6 +47,7 @@ class NewResult:
     version: str | None
     source: str
     package: str
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def new_project(request: NewRequest, progress: Progress = _quiet) -> NewResult:
         if request.git_init:
             progress("Creating the git repository and its first commit")
             _git.init_and_commit(stage, f"chore: generate {name} from template {template.name} {ref.version}")
-    return NewResult(target, template.name, ref.version, ref.src, package_name(name))
+    return NewResult(target, template.name, ref.version, ref.src, package_name(name), answers)
 
 
 def _collect_answers(request: NewRequest, template: Template) -> dict[str, Any]:

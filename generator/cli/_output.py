@@ -60,12 +60,13 @@ def print_new(result: NewResult, cwd: Path) -> None:
         f"[green]✓[/] Created [bold]{escape(str(shown))}[/] from template "
         f"{result.template} {result.version or ''}".rstrip()
     )
+    port = result.answers.get("port", 8000)
     out.print("\n[bold]Next steps[/]")
     for line in (
         f"cd {shown}",
         "make install      # virtualenv in .venv with the pinned tools",
         "make check        # lint, type check, tests",
-        "make run          # serve on http://127.0.0.1:8000 (docs at /docs)",
+        f"make run          # serve on http://127.0.0.1:{port} (docs at /docs)",
         "factory update    # later: pull template upgrades into this project",
     ):
         out.print(f"  {escape(line)}")

@@ -130,6 +130,7 @@ def test_new_with_answers_file_and_data(tmp_path: Path) -> None:
     assert "port: 9100" in recorded
     assert "owner: risk-team" in recorded
     assert "Next steps" in out
+    assert "http://127.0.0.1:9100" in out
 
 
 def test_interrupt_during_render_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
