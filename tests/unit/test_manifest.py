@@ -46,22 +46,22 @@ def test_unknown_template_suggests_close_name() -> None:
     assert "service" in info.value.hint
 
 
-def test_override_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "service"
+def _override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder_name: str) -> None:
+    """A template manifest named "service" 9.0.0 in ``folder_name``, searched before the bundled ones."""
+    folder = tmp_path / folder_name
     folder.mkdir()
     (folder / "template.toml").write_text(
         '[template]\nname="service"\nversion="9.0.0"\nsummary="mine"\n', encoding="utf-8"
     )
     monkeypatch.setenv("FACTORY_TEMPLATES_PATH", str(tmp_path))
+
+
+def test_override_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _override(tmp_path, monkeypatch, "service")
     assert get_template("service").version == "9.0.0"
 
 
 def test_folder_and_name_must_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "other"
-    folder.mkdir()
-    (folder / "template.toml").write_text(
-        '[template]\nname="service"\nversion="9.0.0"\nsummary="mine"\n', encoding="utf-8"
-    )
-    monkeypatch.setenv("FACTORY_TEMPLATES_PATH", str(tmp_path))
+    _override(tmp_path, monkeypatch, "other")
     with pytest.raises(ManifestError, match="differs from its folder"):
         find_templates()
