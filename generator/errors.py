@@ -13,7 +13,10 @@ Tree::
         │   ├── AnswerValidationError
         │   ├── TargetExistsError
         │   └── UnknownTemplateError
-        ├── ManifestError               a template.toml that does not validate
+        │   ├── UnknownModuleError
+        │   ├── ModuleConflictError     two modules that cannot live together, or a requires cycle
+        │   └── UnsupportedBaseError    a module made for another base template version
+        ├── ManifestError               a template.toml or module.toml that does not validate
         ├── NotAProjectError            no .copier-answers.yml where one was expected
         ├── DirtyProjectError           uncommitted changes block an update
         ├── SourceError                 the template's version store or git server is unusable
@@ -33,10 +36,13 @@ __all__ = [
     "InvalidInputError",
     "InvalidNameError",
     "ManifestError",
+    "ModuleConflictError",
     "NotAProjectError",
     "SourceError",
     "TargetExistsError",
+    "UnknownModuleError",
     "UnknownTemplateError",
+    "UnsupportedBaseError",
     "UpdateConflictError",
     "UserError",
 ]
@@ -77,6 +83,18 @@ class TargetExistsError(InvalidInputError):
 
 class UnknownTemplateError(InvalidInputError, LookupError):
     """No template of that name is installed."""
+
+
+class UnknownModuleError(InvalidInputError, LookupError):
+    """No module of that name is known (not ``ModuleNotFoundError``: that is Python's)."""
+
+
+class ModuleConflictError(InvalidInputError):
+    """Requested modules conflict with each other or the project's, or require each other in a cycle."""
+
+
+class UnsupportedBaseError(InvalidInputError):
+    """The module does not support the project's base template version."""
 
 
 class ManifestError(UserError, ValueError):
