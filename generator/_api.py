@@ -102,6 +102,6 @@ def list_catalog() -> list[CatalogEntry]:
     entries = []
     for item in [*find_templates().values(), *find_modules().values()]:
         source = configured_source(item.name) if item.kind == "template" else None
-        where = source or (str(store_path(item.name)) if item.kind == "template" else str(item.path))
+        where = source or str(store_path(item.name, item.kind))
         entries.append(CatalogEntry(item.name, item.kind, item.version, item.summary, where))
     return entries

@@ -43,20 +43,20 @@ class TemplateRef:
 
 def resolve_source(template: Template) -> TemplateRef:
     """The source copier should use for ``template``: a configured git server, or the local store."""
-    remote = configured_source(template.name)
+    remote = configured_source(template.name) if template.kind == "template" else None
     if remote is not None:
         return TemplateRef(remote, None, None)
     return publish_to_store(template)
 
 
-def store_path(name: str) -> Path:
-    """The store repository of template ``name``."""
-    return factory_home() / "templates" / name
+def store_path(name: str, kind: str = "template") -> Path:
+    """The store repository of template (or module) ``name``."""
+    return factory_home() / f"{kind}s" / name
 
 
 def publish_to_store(template: Template) -> TemplateRef:
     """Commit and tag ``template`` in the local store unless that exact content is already tagged."""
-    repo = store_path(template.name)
+    repo = store_path(template.name, template.kind)
     digest = content_digest(template.path)
     cached = _read_index(repo).get(digest)
     if cached and (repo / ".git").is_dir():

@@ -42,3 +42,22 @@ class Metrics:
             "model_info", "The loaded model (value 1).", ["name", "version", "sha256"], registry=self.registry
         )
         self.model_ready = Gauge("model_ready", "1 when a verified model is loaded.", registry=self.registry)
+        self.integration_calls = Counter(
+            "integration_calls",
+            "Calls to external systems by integration and outcome (ok, error).",
+            ["integration", "outcome"],
+            registry=self.registry,
+        )
+        self.integration_latency = Histogram(
+            "integration_call_duration_seconds",
+            "Time of calls to external systems, by integration.",
+            ["integration"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.integration_ready = Gauge(
+            "integration_ready",
+            "1 when the integration's readiness check passed last time.",
+            ["integration"],
+            registry=self.registry,
+        )

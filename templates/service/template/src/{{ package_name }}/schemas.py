@@ -91,6 +91,15 @@ class ScoreResponse(BaseModel):
     model_version: str
 
 
+class Readiness(BaseModel):
+    """``GET /readyz``: ready only when the model is loaded and every integration's check passes."""
+
+    status: Literal["ready", "not_ready"]
+    model: str | None = None
+    model_version: str | None = None
+    checks: dict[str, str] = Field(default_factory=dict, description="Each check: 'ok' or why it failed.")
+
+
 class FieldError(BaseModel):
     """One invalid field of a request."""
 

@@ -1,0 +1,77 @@
+"""Integrations: the extension point through which factory modules plug into the service.
+
+A module adds one file to this package, ``integrations/<module>.py``, that defines
+``integration(context: IntegrationContext) -> Integration``. At start-up the service imports every
+module in this package and calls that function; nothing else in the service is edited. Then:
+
+- each ``startup`` hook runs in the app's lifespan (and each ``shutdown`` hook when it stops);
+- each ``check`` joins ``GET /readyz``: the service is ready only when the model is loaded and every
+  check passes within its timeout;
+- calls wrapped in :meth:`IntegrationContext.track` appear in ``integration_calls_total`` and
+  ``integration_call_duration_seconds`` (labels: integration and outcome, never request data).
+
+A module reads its own settings (``<PREFIX><MODULE>_*`` environment variables) with pydantic-settings,
+so adding a module never edits ``settings.py`` either.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..metrics import Metrics
+from ..settings import Settings
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class IntegrationError(Exception):
+    """An integration module is malformed (no ``integration`` function, or it raised)."""
+
+
+@dataclass(frozen=True)
+class Integration:
+    """What one module contributes: a name, an optional readiness check and lifespan hooks."""
+
+    name: str
+    check: Hook | None = None
+    startup: Hook | None = None
+    shutdown: Hook | None = None
+    check_timeout_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class IntegrationContext:
+    """What the service hands to each module: its settings and its metrics."""
+
+    settings: Settings
+    metrics: Metrics
+
+    @contextmanager
+    def track(self, integration: str) -> Iterator[None]:
+        """Count and time one call to an external system; the outcome is ``ok`` or ``error``."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            yield
+            outcome = "ok"
+        finally:
+            self.metrics.integration_calls.labels(integration, outcome).inc()
+            self.metrics.integration_latency.labels(integration).observe(time.perf_counter() - started)
+
+
+def discover(context: IntegrationContext) -> list[Integration]:
+    """Import every module of this package and build its integration (sorted by module name)."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        factory = getattr(module, "integration", None)
+        if not callable(factory):
+            msg = f"{module.__name__} defines no integration(context) function"
+            raise IntegrationError(msg)
+        found.append(factory(context))
+    return found
