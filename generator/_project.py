@@ -12,6 +12,7 @@ from . import _git
 from .errors import DirtyProjectError, NotAProjectError
 
 ANSWERS_FILE = ".copier-answers.yml"
+MODULE_ANSWERS_GLOB = ".copier-answers.*.yml"
 _MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 _SHOWN = 5  # dirty files named in the error; the rest are counted
 
@@ -44,6 +45,18 @@ class Project:
         answers = {str(k): v for k, v in data.items() if not str(k).startswith("_")}
         commit = data.get("_commit")
         return cls(path, str(data["_src_path"]), str(commit) if commit else None, answers)
+
+    @property
+    def version(self) -> str | None:
+        """The base template version the project is at (``_commit`` without its ``v``)."""
+        return self.commit.removeprefix("v") if self.commit else None
+
+    def module_answers(self) -> dict[str, Path]:
+        """Answers files of the modules applied to this project, by module name."""
+        return {
+            path.name.removeprefix(".copier-answers.").removesuffix(".yml"): path
+            for path in sorted(self.path.glob(MODULE_ANSWERS_GLOB))
+        }
 
     def require_clean(self) -> None:
         """Raise :class:`DirtyProjectError` unless the project is a clean git repository."""

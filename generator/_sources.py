@@ -20,7 +20,7 @@ import fcntl
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +47,15 @@ def resolve_source(template: Template) -> TemplateRef:
     if remote is not None:
         return TemplateRef(remote, None, None)
     return publish_to_store(template)
+
+
+def template_for_source(src: str, candidates: Iterable[Template]) -> Template | None:
+    """The template (or module) whose store path or configured git server is ``src``, if any."""
+    for candidate in candidates:
+        configured = configured_source(candidate.name) if candidate.kind == "template" else None
+        if src in {str(store_path(candidate.name, candidate.kind)), configured}:
+            return candidate
+    return None
 
 
 def store_path(name: str, kind: str = "template") -> Path:

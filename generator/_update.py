@@ -17,10 +17,9 @@ from packaging.version import InvalidVersion, Version
 
 from . import _git
 from ._catalog import Template, find_templates
-from ._config import configured_source
 from ._engines import copier as engine
 from ._project import Project, has_conflict_markers
-from ._sources import TemplateRef, publish_to_store, store_path
+from ._sources import TemplateRef, publish_to_store, store_path, template_for_source
 from .errors import SourceError
 
 ChangeKind = Literal["new", "updated", "merged", "conflict", "removed"]
@@ -80,12 +79,11 @@ def update_project(path: Path, *, pretend: bool = False) -> UpdateResult:
 
 def _target_ref(project: Project) -> TemplateRef:
     """The newest version to update to: the store refreshed from the installed factory, or the git server."""
-    for template in find_templates().values():
-        if project.src_path == str(store_path(template.name)):
-            return publish_to_store(template)
-        if project.src_path == configured_source(template.name):
-            return TemplateRef(project.src_path, None, None)
-    _check_reachable(project.src_path, find_templates())
+    template = template_for_source(project.src_path, find_templates().values())
+    if template is not None and project.src_path == str(store_path(template.name)):
+        return publish_to_store(template)
+    if template is None:
+        _check_reachable(project.src_path, find_templates())
     return TemplateRef(project.src_path, None, None)
 
 
