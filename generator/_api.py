@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +13,9 @@ from ._answers import load_questions, read_answers_file, validate_answers
 from ._catalog import Template, find_modules, find_templates, get_template
 from ._config import configured_source
 from ._engines import copier as engine
+from ._modules import apply_plan, plan_modules
 from ._names import package_name, validate_project_name
+from ._project import Project
 from ._sources import resolve_source, store_path
 from ._staging import check_target, staged
 from .errors import AnswerValidationError
@@ -36,6 +38,7 @@ class NewRequest:
     answers_file: Path | None = None
     ask: bool = False
     git_init: bool = True
+    modules: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class NewResult:
     source: str
     package: str
     answers: Mapping[str, Any] = field(default_factory=dict)
+    modules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,26 +69,34 @@ def new_project(request: NewRequest, progress: Progress = _quiet) -> NewResult:
     """Validate the request, render the template into a temporary folder and move it into place."""
     name = validate_project_name(request.name)
     template = get_template(request.template)
-    answers = _collect_answers(request, template)
+    answers, module_data = _collect_answers(request, template)
     target = (request.output_dir / name).resolve()
     check_target(target)
+    plan = plan_modules(request.modules, (template.name, template.version), data=module_data)
     progress(f"Preparing template {template.name} {template.version}")
     ref = resolve_source(template)
     progress(f"Rendering {name} from {template.name} {ref.version or '(latest tag)'}")
     with staged(target) as stage:
         engine.copy(ref.src, ref.ref, stage, answers, ask=request.ask)
+        if plan.steps:
+            progress(f"Adding modules {', '.join(plan.steps)}")
+            apply_plan(Project.load(stage), plan)
         if request.git_init:
             progress("Creating the git repository and its first commit")
             _git.init_and_commit(stage, f"chore: generate {name} from template {template.name} {ref.version}")
-    return NewResult(target, template.name, ref.version, ref.src, package_name(name), answers)
+    return NewResult(target, template.name, ref.version, ref.src, package_name(name), answers, plan.steps)
 
 
-def _collect_answers(request: NewRequest, template: Template) -> dict[str, Any]:
+def _collect_answers(request: NewRequest, template: Template) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The base template's answers, and the rest of ``--data`` for the requested modules."""
     questions = load_questions(template.path)
     raw: dict[str, Any] = {}
     if request.answers_file is not None:
         raw.update(read_answers_file(request.answers_file))
     raw.update(request.data)
+    module_data = {}
+    if request.modules:
+        module_data = {k: raw.pop(k) for k in list(raw) if k not in questions}
     given = raw.get("project_name", request.name)
     if given != request.name:
         raise AnswerValidationError(
@@ -94,7 +106,7 @@ def _collect_answers(request: NewRequest, template: Template) -> dict[str, Any]:
     raw["project_name"] = request.name
     if "copyright_year" in questions:
         raw.setdefault("copyright_year", datetime.now(tz=UTC).year)
-    return validate_answers(raw, questions)
+    return validate_answers(raw, questions), module_data
 
 
 def list_catalog() -> list[CatalogEntry]:

@@ -80,6 +80,12 @@ def status_porcelain(path: Path) -> list[tuple[str, str]]:
     return entries
 
 
+def list_files(path: Path) -> list[str]:
+    """Tracked and untracked files of the work tree, without those git ignores."""
+    proc = run(["ls-files", "--cached", "--others", "--exclude-standard", "-z"], path)
+    return sorted({name for name in proc.stdout.split("\0") if name})
+
+
 def unmerged_paths(path: Path) -> list[str]:
     """Paths git records as unmerged (conflicted) in the index."""
     proc = run(["ls-files", "-u", "-z"], path)

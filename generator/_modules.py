@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,21 +46,48 @@ class AddResult:
     already: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ModulePlan:
+    """A checked plan: the modules to apply in order, their templates, manifests and answers."""
+
+    steps: tuple[str, ...]
+    already: tuple[str, ...]
+    templates: Mapping[str, Template]
+    infos: Mapping[str, ModuleInfo]
+    answers: Mapping[str, dict[str, Any]]
+
+
+def plan_modules(
+    requested: Sequence[str],
+    base: tuple[str, str],
+    installed: Sequence[str] = (),
+    data: Mapping[str, Any] | None = None,
+) -> ModulePlan:
+    """Resolve and check everything about adding ``requested`` before any file is written."""
+    templates = find_modules()
+    infos = {name: load_module_manifest(t.path / "module.toml").module for name, t in templates.items()}
+    plan = resolve_plan(requested, infos, installed, base=base)
+    answers = _split_answers(data or {}, [templates[name] for name in plan.steps])
+    return ModulePlan(plan.steps, plan.already, templates, infos, answers)
+
+
 def add_modules(
     path: Path, modules: Sequence[str], data: Mapping[str, Any] | None = None, *, require_clean: bool = True
 ) -> AddResult:
     """Add ``modules`` (and the modules they require) to the project at ``path``."""
     project = Project.load(path)
-    if require_clean:
+    plan = plan_modules(modules, _base_of(project), list(project.module_answers()), data)
+    if plan.steps and require_clean:  # adding what is already there is a no-op, even in a dirty tree
         project.require_clean()
-    templates = find_modules()
-    infos = {name: load_module_manifest(t.path / "module.toml").module for name, t in templates.items()}
-    plan = resolve_plan(modules, infos, list(project.module_answers()), base=_base_of(project))
-    answers = _split_answers(data or {}, [templates[name] for name in plan.steps])
+    return apply_plan(project, plan)
+
+
+def apply_plan(project: Project, plan: ModulePlan) -> AddResult:
+    """Apply a checked plan; a failure part-way takes back everything this run added."""
     applied: list[AppliedModule] = []
     try:
         for name in plan.steps:
-            _apply(project, templates[name], infos[name], answers[name], applied)
+            _apply(project, plan.templates[name], plan.infos[name], plan.answers[name], applied)
     except BaseException:
         _take_back(project.path, applied)
         raise
@@ -102,15 +130,7 @@ def _apply(
     Progress is recorded in ``applied`` as it happens, so a failure can be taken back completely.
     """
     ref = publish_to_store(template)
-    with tempfile.TemporaryDirectory(prefix=f"factory-add-{template.name}-") as tmp:
-        stage = Path(tmp)
-        shutil.copy2(project.path / ANSWERS_FILE, stage / ANSWERS_FILE)  # read by the module's _external_data
-        engine.copy(ref.src, ref.ref, stage, answers, ask=False)
-        files = sorted(
-            p.relative_to(stage).as_posix()
-            for p in stage.rglob("*")
-            if p.is_file() and p.name != ANSWERS_FILE
-        )
+    with render_module(project.path, ref.src, ref.ref, answers) as (stage, files):
         clashes = [f for f in files if (project.path / f).exists()]
         if clashes:
             raise ModuleConflictError(
@@ -129,16 +149,36 @@ def _apply(
     )
 
 
+@contextmanager
+def render_module(
+    project: Path, src: str, ref: str | None, answers: Mapping[str, Any]
+) -> Iterator[tuple[Path, list[str]]]:
+    """Render a module into a scratch folder; yield it and the files it holds (answers file included).
+
+    The project's base answers file is copied in first: modules read it through ``_external_data``.
+    """
+    with tempfile.TemporaryDirectory(prefix="factory-module-") as tmp:
+        stage = Path(tmp)
+        shutil.copy2(project / ANSWERS_FILE, stage / ANSWERS_FILE)
+        engine.copy(src, ref, stage, answers, ask=False)
+        files = sorted(
+            p.relative_to(stage).as_posix()
+            for p in stage.rglob("*")
+            if p.is_file() and p.name != ANSWERS_FILE
+        )
+        yield stage, files
+
+
 def _take_back(root: Path, applied: Sequence[AppliedModule]) -> None:
     """Delete what this run added (files are new by construction) and its dependency records."""
     for module in reversed(applied):
         for rel in module.files:
             (root / rel).unlink(missing_ok=True)
-            _remove_empty_parents(root, (root / rel).parent)
+            remove_empty_parents(root, (root / rel).parent)
         remove_module_dependencies(root / "pyproject.toml", module.name)
 
 
-def _remove_empty_parents(root: Path, folder: Path) -> None:
+def remove_empty_parents(root: Path, folder: Path) -> None:
     while folder != root and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent

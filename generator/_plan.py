@@ -30,9 +30,7 @@ def resolve_plan(
     base: tuple[str, str] = ("service", "0"),
 ) -> Plan:
     """Order ``requested`` modules and their requirements; raise a :class:`UserError` for bad requests."""
-    order: list[str] = []
-    for name in requested:
-        _visit(name, catalog, set(installed), order, chain=())
+    order = dependency_order(requested, catalog, installed)
     _check_conflicts(order, catalog, installed)
     project = f"{base[0]} {base[1]}"
     for name in order:
@@ -43,6 +41,16 @@ def resolve_plan(
             )
     already = tuple(n for n in requested if n in installed)
     return Plan(tuple(order), already)
+
+
+def dependency_order(
+    requested: Sequence[str], catalog: Mapping[str, ModuleInfo], installed: Sequence[str] = ()
+) -> list[str]:
+    """``requested`` and the modules they require (unless installed), each after what it requires."""
+    order: list[str] = []
+    for name in requested:
+        _visit(name, catalog, set(installed), order, chain=())
+    return order
 
 
 def _visit(

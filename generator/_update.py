@@ -1,25 +1,29 @@
-"""``factory update``: move a project to the newest template version, keeping the user's edits.
+"""``factory update``: move a project and its modules to their newest versions, keeping the user's edits.
 
-Copier does the three-way merge; this module adds what copier lacks: it refuses a dirty project, runs a
-``--pretend`` preview in a scratch clone (so the project is never touched), classifies every changed file
-(new, updated, merged, conflict, removed) by comparing with a render of the project's *old* template
-version, and reports conflicts itself (copier exits 0 when it leaves conflict markers).
+Copier does each three-way merge; this module adds what copier lacks. It refuses a dirty project. It runs
+the updates in a scratch clone, the base template first and then every module in dependency order, each
+``copier update`` on its own answers file and committed in the clone (copier refuses a dirty tree), so the
+project is touched only once, at the end, and never with ``--pretend``. It classifies every changed file
+(new, updated, merged, conflict, removed) by comparing with a render of the versions the project was at,
+and reports conflicts itself (copier exits 0 when it leaves conflict markers).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from packaging.version import InvalidVersion, Version
-
 from . import _git
-from ._catalog import Template, find_templates
+from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
-from ._project import Project, has_conflict_markers
+from ._manifest import load_module_manifest
+from ._plan import dependency_order
+from ._project import Project, has_conflict_markers, read_copier_answers
 from ._sources import TemplateRef, publish_to_store, store_path, template_for_source
+from ._versions import is_newer
 from .errors import SourceError
 
 ChangeKind = Literal["new", "updated", "merged", "conflict", "removed"]
@@ -34,6 +38,15 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class VersionChange:
+    """One component (the base template or a module) and the versions an update moves it between."""
+
+    name: str
+    from_version: str | None
+    to_version: str | None
+
+
+@dataclass(frozen=True)
 class UpdateResult:
     """What an update did (or, with ``pretend``, would do)."""
 
@@ -42,6 +55,7 @@ class UpdateResult:
     to_version: str | None
     pretend: bool
     changes: list[FileChange] = field(default_factory=list)
+    modules: list[VersionChange] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[str]:
@@ -51,40 +65,97 @@ class UpdateResult:
     @property
     def up_to_date(self) -> bool:
         """Whether there was nothing to update."""
-        return self.from_version == self.to_version
+        return self.from_version == self.to_version and not self.modules
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    answers_file: str | None  # None: the base template's .copier-answers.yml
+    current: str | None
+    target: TemplateRef
+
+    @property
+    def pending(self) -> bool:
+        wanted = _strip_v(self.target.ref)
+        return wanted is None or self.current is None or is_newer(wanted, self.current)
 
 
 def update_project(path: Path, *, pretend: bool = False) -> UpdateResult:
-    """Update the project at ``path`` to its template's newest version (see module docstring)."""
+    """Update the project at ``path`` and its modules to their newest versions (see module docstring)."""
     project = Project.load(path)
     project.require_clean()
-    target = _target_ref(project)
+    steps = [s for s in _steps(project) if s.pending]
     current = _strip_v(project.commit)
-    wanted = _strip_v(target.ref) if target.ref else None
-    if wanted is not None and current is not None and not _is_newer(wanted, current):
+    if not steps:
         return UpdateResult(project.path, current, current, pretend)
     with tempfile.TemporaryDirectory(prefix="factory-update-") as tmp:
         scratch = Path(tmp)
         old_render = scratch / "old"
-        engine.copy(project.src_path, project.commit, old_render, project.answers, ask=False)
-        workdir = project.path
-        if pretend:
-            workdir = scratch / "preview"
-            _git.clone(str(project.path), workdir)
-        engine.update(workdir, target.ref)
+        _render_installed(project, old_render)
+        workdir = scratch / "work"
+        _git.clone(str(project.path), workdir)
+        head = _git.run(["rev-parse", "HEAD"], workdir).stdout.strip()
+        for step in steps:
+            engine.update(workdir, step.target.ref, answers_file=step.answers_file)
+            _git.run(["add", "-A"], workdir)
+            _git.commit(workdir, f"factory: update {step.name}")
+        _git.run(["reset", "-q", head], workdir)  # the combined change, unstaged, as the user will see it
         changes = classify_changes(workdir, old_render)
-        new_version = _strip_v(Project.load(workdir).commit)
-    return UpdateResult(project.path, current, new_version, pretend, changes)
+        if not pretend:
+            _copy_changes(workdir, project.path, changes)
+        after = Project.load(workdir)
+        modules = [_module_change(after, step) for step in steps if step.answers_file is not None]
+    return UpdateResult(project.path, current, _strip_v(after.commit), pretend, changes, modules)
 
 
-def _target_ref(project: Project) -> TemplateRef:
+def _steps(project: Project) -> list[_Step]:
+    """The base template, then every module in dependency order (required modules first)."""
+    steps = [_Step("base", None, _strip_v(project.commit), _target_ref(project.src_path, find_templates()))]
+    catalog = find_modules()
+    installed = project.module_answers()
+    infos = {
+        n: load_module_manifest(catalog[n].path / "module.toml").module for n in installed if n in catalog
+    }
+    ordered = dependency_order(list(infos), infos) + [n for n in installed if n not in infos]
+    for name in ordered:
+        src, commit, _answers = read_copier_answers(installed[name])
+        steps.append(_Step(name, installed[name].name, _strip_v(commit), _target_ref(src, catalog)))
+    return steps
+
+
+def _render_installed(project: Project, dst: Path) -> None:
+    """Render the base and every module at the versions the project is at (to tell edits from updates)."""
+    engine.copy(project.src_path, project.commit, dst, project.answers, ask=False)
+    for answers_file in project.module_answers().values():
+        src, commit, answers = read_copier_answers(answers_file)
+        engine.copy(src, commit, dst, answers, ask=False)
+
+
+def _copy_changes(workdir: Path, project: Path, changes: list[FileChange]) -> None:
+    for change in changes:
+        target = project / change.path
+        if change.kind == "removed":
+            target.unlink(missing_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(workdir / change.path, target)
+
+
+def _module_change(after: Project, step: _Step) -> VersionChange:
+    answers_file = after.path / str(step.answers_file)
+    new = read_copier_answers(answers_file)[1] if answers_file.is_file() else None
+    return VersionChange(step.name, step.current, _strip_v(new))
+
+
+def _target_ref(src: str, catalog: dict[str, Template]) -> TemplateRef:
     """The newest version to update to: the store refreshed from the installed factory, or the git server."""
-    template = template_for_source(project.src_path, find_templates().values())
-    if template is not None and project.src_path == str(store_path(template.name)):
+    template = template_for_source(src, catalog.values())
+    if template is not None and src == str(store_path(template.name, template.kind)):
         return publish_to_store(template)
     if template is None:
-        _check_reachable(project.src_path, find_templates())
-    return TemplateRef(project.src_path, None, None)
+        _check_reachable(src, catalog)
+    return TemplateRef(src, None, None)
 
 
 def _check_reachable(src: str, templates: dict[str, Template]) -> None:
@@ -127,10 +198,3 @@ def _kind(code: str, name: str, updated: Path, old_render: Path, unmerged: set[s
 
 def _strip_v(ref: str | None) -> str | None:
     return ref.removeprefix("v") if ref else None
-
-
-def _is_newer(candidate: str, current: str) -> bool:
-    try:
-        return Version(candidate) > Version(current)
-    except InvalidVersion:
-        return candidate != current

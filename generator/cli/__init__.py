@@ -8,8 +8,11 @@ import typer
 
 from generator import __version__
 
+from . import add as add_cmd
 from . import list as list_cmd
 from . import new as new_cmd
+from . import remove as remove_cmd
+from . import status as status_cmd
 from . import update as update_cmd
 
 app = typer.Typer(
@@ -21,7 +24,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("new", epilog=new_cmd.EXAMPLES)(new_cmd.new)
+app.command("add", epilog=add_cmd.EXAMPLES)(add_cmd.add)
+app.command("remove", epilog=remove_cmd.EXAMPLES)(remove_cmd.remove)
 app.command("update", epilog=update_cmd.EXAMPLES)(update_cmd.update)
+app.command("status", epilog=status_cmd.EXAMPLES)(status_cmd.status)
 app.command("list", epilog=list_cmd.EXAMPLES)(list_cmd.list_)
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from generator import CatalogEntry, NewResult, UpdateResult
+from generator import AddResult, CatalogEntry, NewResult, RemoveResult, StatusResult, UpdateResult
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -60,6 +60,8 @@ def print_new(result: NewResult, cwd: Path) -> None:
         f"[green]✓[/] Created [bold]{escape(str(shown))}[/] from template "
         f"{result.template} {result.version or ''}".rstrip()
     )
+    for module in result.modules:
+        out.print(f"  with module [bold]{escape(module)}[/]")
     port = result.answers.get("port", 8000)
     out.print("\n[bold]Next steps[/]")
     for line in (
@@ -93,7 +95,12 @@ def print_update(result: UpdateResult) -> None:
         out.print(f"[green]✓[/] {result.project.name} is up to date (template {result.from_version}).")
         return
     verb = "would update" if result.pretend else "updated"
-    out.print(f"{result.project.name}: {verb} template {result.from_version} → {result.to_version}")
+    if result.from_version != result.to_version:
+        out.print(f"{result.project.name}: {verb} template {result.from_version} → {result.to_version}")
+    for module in result.modules:
+        out.print(
+            f"{result.project.name}: {verb} module {module.name} {module.from_version} → {module.to_version}"
+        )
     for change in result.changes:
         style = _KIND_STYLE[change.kind]
         out.print(f"  [{style}]{change.kind:<8}[/] {escape(change.path)}")
@@ -101,3 +108,65 @@ def print_update(result: UpdateResult) -> None:
         out.print("[dim]Preview only: nothing in the project was changed.[/]")
     elif not result.conflicts:
         out.print("Review with `git diff`, run `make check`, then commit.")
+
+
+def print_add(result: AddResult) -> None:
+    """The modules added, their files and dependencies, then what to do next."""
+    for name in result.already:
+        out.print(f"[dim]·[/] {escape(name)} is already in {escape(result.project.name)}")
+    for module in result.applied:
+        out.print(f"[green]✓[/] Added [bold]{escape(module.name)}[/] {module.version}")
+        for rel in module.files:
+            out.print(f"  [green]new[/]      {escape(rel)}")
+        for dep in module.dependencies:
+            out.print(f"  [cyan]depends[/]  {escape(dep)}")
+    if result.applied:
+        out.print("Run `make install check`, review with `git status`, then commit.")
+
+
+def print_remove(result: RemoveResult) -> None:
+    """The files removed and kept, and the dependencies taken out."""
+    out.print(f"[green]✓[/] Removed [bold]{escape(result.module)}[/] from {escape(result.project.name)}")
+    for rel in result.removed:
+        out.print(f"  [magenta]removed[/]  {escape(rel)}")
+    for dep in result.dependencies:
+        out.print(f"  [magenta]dropped[/]  {escape(dep)}")
+    for rel in result.kept:
+        out.print(f"  [yellow]kept[/]     {escape(rel)} (edited by you, so kept)")
+    out.print("Run `make install check`, review with `git status`, then commit.")
+
+
+def print_status(result: StatusResult, *, as_json: bool) -> None:
+    """``factory status``: one line per component, then conflicts."""
+    if as_json:
+        payload = {
+            "project": str(result.project),
+            "components": [
+                {
+                    "name": c.name,
+                    "kind": c.kind,
+                    "version": c.version,
+                    "newest": c.newest,
+                    "outdated": c.outdated,
+                }
+                for c in result.components
+            ],
+            "conflicts": result.conflicts,
+        }
+        out.print_json(json.dumps(payload))
+        return
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    for column in ("name", "kind", "version", "newest", ""):
+        table.add_column(column, no_wrap=True)
+    for c in result.components:
+        note = (
+            "[yellow]update available[/]"
+            if c.outdated
+            else ("[green]current[/]" if c.newest else "[dim]unknown[/]")
+        )
+        table.add_row(c.name, c.kind, c.version or "?", c.newest or "?", note)
+    out.print(table)
+    for rel in result.conflicts:
+        out.print(f"[bold red]conflict[/] {escape(rel)} holds <<<<<<< / >>>>>>> markers")
+    if result.outdated:
+        out.print("Run `factory update` to upgrade.")

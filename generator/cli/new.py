@@ -21,6 +21,8 @@ EXAMPLES = """Examples:
   factory new fraud-check --data port=8080 --data python_version=3.12 --output-dir ~/src
 
   factory new claims-triage --answers-file answers.yml --defaults
+
+  factory new loan-scoring --defaults --module credit-bureau --data bureau=experian
 """
 
 
@@ -42,6 +44,9 @@ def new(
         bool, typer.Option("--defaults", help="Use defaults for every question not answered (no prompts).")
     ] = False,
     template: Annotated[str, typer.Option("--template", help="Template to render.")] = "service",
+    module: Annotated[
+        list[str] | None, typer.Option("--module", "-m", help="A module to add (repeatable).")
+    ] = None,
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Create a git repository with a first commit.")
     ] = True,
@@ -55,6 +60,7 @@ def new(
         answers_file=answers_file,
         ask=not defaults and sys.stdin.isatty(),
         git_init=git,
+        modules=tuple(module or ()),
     )
     with progress(spinner=not request.ask) as step:
         result = new_project(request, step)

@@ -15,7 +15,7 @@ from ._output import print_update, progress
 
 EXAMPLES = """Examples:
 
-  factory update                 # in a project: upgrade to the newest template version
+  factory update                 # in a project: upgrade the template and every module
 
   factory update --pretend ./loan-scoring   # list what would change, touch nothing
 
@@ -30,7 +30,7 @@ def update(
         bool, typer.Option("--pretend", help="Show per file what would change, without changing anything.")
     ] = False,
 ) -> None:
-    """Upgrade a project to the newest template version, keeping your edits."""
+    """Upgrade a project and its modules to their newest versions, keeping your edits."""
     with progress() as step:
         step("Updating from the template")
         result = update_project(path.expanduser(), pretend=pretend)
