@@ -1,0 +1,344 @@
+"""``factory import cookiecutter PATH``: convert a cookiecutter template into a factory module.
+
+The module is a copier template (``copier.yml`` + ``template/``) with a ``module.toml`` and a README.
+What cookiecutter renders gets copier's ``.jinja`` suffix (or another one when the template already uses
+it); everything else, ``_copy_without_render`` matches and binary files, is copied verbatim, ``{{ }}``
+included. The project folder of the cookiecutter template (``{{cookiecutter.project_slug}}/``) becomes
+``template/``: a module renders into the project root. Hooks become copier tasks, which run only when the
+module is trusted. Nothing is written unless the whole template converts (see :mod:`._staging`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from ._cookiecutter_files import write_module_files
+from ._cookiecutter_jinja import JinjaConverter, has_jinja
+from ._cookiecutter_questions import convert_questions, question_names
+from ._manifest import ModuleInfo, load_module_manifest
+from ._names import suggest
+from ._staging import staged
+from .errors import InvalidInputError, InvalidNameError, TargetExistsError
+
+DEFAULT_BASE = "service>=1.1,<2"
+_SUMMARY_KEYS = ("project_short_description", "project_description", "short_description", "description")
+_SUFFIXES = (".jinja", ".jinja-template", ".copier-template")
+_BUILTIN_EXTENSIONS = re.compile(r"^(cookiecutter\.extensions\.\w+|jinja2_time\.TimeExtension)$")
+_MODULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_MAX_SUMMARY = 200
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import and how to name the module."""
+
+    source: Path
+    output_dir: Path
+    name: str | None = None
+    version: str = "0.1.0"
+    summary: str | None = None
+    base: str = DEFAULT_BASE
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The module written, what was converted and what could only be approximated."""
+
+    path: Path
+    name: str
+    converted: list[str]
+    warnings: list[str]
+    needs_trust: bool
+
+
+@dataclass(frozen=True)
+class CookiecutterTemplate:
+    """A cookiecutter template on disk: its root, its project folder and its ``cookiecutter.json``."""
+
+    root: Path
+    project_dir: Path
+    context: dict[str, Any]
+
+
+@dataclass
+class Conversion:
+    """Everything decided while converting, written out at the end."""
+
+    info: ModuleInfo
+    template: CookiecutterTemplate
+    converter: JinjaConverter
+    suffix: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    questions: dict[str, Any] = field(default_factory=dict)
+    tasks: list[list[str]] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)
+    verbatim: list[str] = field(default_factory=list)
+    crlf: list[str] = field(default_factory=list)
+    converted: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_cookiecutter(request: ImportRequest) -> ImportResult:
+    """Convert the cookiecutter template at ``request.source`` into ``output_dir/<name>/``."""
+    template = read_template(request.source.expanduser().resolve())
+    info = _module_info(request, template)
+    target = request.output_dir.expanduser().resolve() / info.name
+    if target.exists():
+        raise TargetExistsError(f"{target} already exists", "Choose another --name or --output-dir.")
+    conversion = _plan(info, template)
+    with staged(target) as stage:
+        stage.mkdir()
+        _convert_tree(conversion, stage / "template")
+        _convert_hooks(conversion, stage)
+        conversion.converted.extend(sorted(conversion.converter.mapped))
+        conversion.warnings.extend(conversion.converter.warnings)
+        write_module_files(conversion, stage)
+        load_module_manifest(stage / "module.toml")
+    return ImportResult(target, info.name, conversion.converted, conversion.warnings, bool(conversion.tasks))
+
+
+def read_template(root: Path) -> CookiecutterTemplate:
+    """The template at ``root``; refuses a folder that is not one, or a malformed ``cookiecutter.json``."""
+    config = root / "cookiecutter.json"
+    if not config.is_file():
+        raise InvalidInputError(
+            f"{root} is not a cookiecutter template: it has no cookiecutter.json",
+            "Pass the folder that holds cookiecutter.json (clone a remote template first).",
+        )
+    try:
+        context = json.loads(config.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = (
+            f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+            if isinstance(exc, json.JSONDecodeError)
+            else exc
+        )
+        raise InvalidInputError(f"{config}: malformed JSON at {where}", "Fix the JSON syntax.") from exc
+    if not isinstance(context, dict):
+        raise InvalidInputError(f"{config}: the top level is not an object", 'Use {"variable": "default"}.')
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and _is_project_folder(p.name))
+    if not folders:
+        raise InvalidInputError(
+            f"{root} is not a cookiecutter template: "
+            "no folder is named like {{cookiecutter.project_slug}}",
+            "Put the project files in a folder whose name uses a cookiecutter variable.",
+        )
+    return CookiecutterTemplate(root, folders[0], context)
+
+
+def _is_project_folder(name: str) -> bool:
+    """Cookiecutter's own test (``find_template``): the name mentions cookiecutter inside ``{{ }}``."""
+    return "cookiecutter" in name and "{{" in name and "}}" in name
+
+
+def _module_info(request: ImportRequest, template: CookiecutterTemplate) -> ModuleInfo:
+    name = request.name or re.sub(r"^cookiecutter-|-cookiecutter$", "", template.root.name)
+    if not _MODULE_NAME.match(name):
+        alt = suggest(name)
+        raise InvalidNameError(
+            f"{name!r} is not a valid module name: use lowercase letters, digits and single hyphens",
+            f"Pass --name {alt}." if alt else "Pass --name, e.g. --name my-module.",
+        )
+    summary = request.summary or _summary(template.context)
+    try:
+        return ModuleInfo(name=name, version=request.version, summary=summary, base=request.base)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InvalidInputError(
+            f"module {'.'.join(map(str, err['loc']))}: {err['msg']}", "Change the option named above."
+        ) from exc
+
+
+def _summary(context: Mapping[str, Any]) -> str:
+    for key in _SUMMARY_KEYS:
+        value = context.get(key)
+        if isinstance(value, str) and value.strip() and "{" not in value:
+            text = " ".join(value.split())
+            return text if len(text) <= _MAX_SUMMARY else text[: _MAX_SUMMARY - 1] + "…"
+    raise InvalidInputError(
+        "cookiecutter.json has no project description to use as the module's summary",
+        'Pass --summary "One line saying what the module adds".',
+    )
+
+
+def _plan(info: ModuleInfo, template: CookiecutterTemplate) -> Conversion:
+    """Check the settings, build the converter and the questions: all before any file is written."""
+    context = template.context
+    _check_extensions(context.get("_extensions", []))
+    envops = _envops(context)
+    names = question_names(context)
+    converter = JinjaConverter(names, envops)
+    conversion = Conversion(info, template, converter, _suffix(template.project_dir))
+    questions = conversion.questions = convert_questions(context, names, converter)
+    conversion.settings = {
+        "_min_copier_version": "9.4.0",
+        "_subdirectory": "template",
+        "_answers_file": f".copier-answers.{info.name}.yml",
+        "_templates_suffix": conversion.suffix,
+        **({"_envops": envops} if envops else {}),
+    }
+    hidden = sum(1 for q in questions.values() if q.get("when") is False)
+    conversion.converted.append(f"{len(questions)} questions from cookiecutter.json ({hidden} hidden)")
+    conversion.converted.append(f"{template.project_dir.name}/ became template/ (the project root)")
+    return conversion
+
+
+def _check_extensions(extensions: Any) -> None:
+    others = [str(e) for e in extensions if not _BUILTIN_EXTENSIONS.match(str(e))]
+    if others:
+        raise InvalidInputError(
+            f"cookiecutter.json: _extensions {', '.join(others)}: not converted "
+            "(modules load no Jinja extensions)",
+            "Replace what the extension does with plain Jinja, then import again.",
+        )
+
+
+def _envops(context: Mapping[str, Any]) -> dict[str, Any]:
+    envops = dict(context.get("_jinja2_env_vars", {}))
+    refused = sorted({"line_statement_prefix", "line_comment_prefix", "undefined"} & envops.keys())
+    if refused:
+        raise InvalidInputError(
+            f"cookiecutter.json: _jinja2_env_vars {', '.join(refused)}: not converted",
+            "Remove the setting (use plain Jinja tags), then import again.",
+        )
+    if context.get("_new_lines"):
+        envops["newline_sequence"] = context["_new_lines"]
+    return envops
+
+
+def _suffix(project_dir: Path) -> str:
+    """Copier's template suffix: ``.jinja`` unless a file of the template already ends with it."""
+    names = [p.name for p in project_dir.rglob("*")]
+    return next(s for s in _SUFFIXES if not any(n.endswith(s) for n in names))
+
+
+def _convert_tree(conversion: Conversion, dest: Path) -> None:
+    """Copy the project folder to ``dest``: names converted, rendered files suffixed, modes kept."""
+    project_dir = conversion.template.project_dir
+    patterns = [str(p) for p in conversion.template.context.get("_copy_without_render", [])]
+    dest.mkdir()
+    for src in sorted(project_dir.rglob("*")):
+        rel = PurePosixPath(src.relative_to(project_dir).as_posix())
+        where = f"{project_dir.name}/{rel}"
+        if src.is_symlink():
+            raise InvalidInputError(f"{where} is a symbolic link: not converted", "Replace it with a file.")
+        copied_dir = any(fnmatch(str(parent), p) for parent in rel.parents[:-1] for p in patterns)
+        out = dest.joinpath(*(_name(part, conversion, where, copied_dir) for part in rel.parts))
+        if src.is_dir():
+            out.mkdir()
+        elif copied_dir or any(fnmatch(str(rel), p) for p in patterns) or _is_binary(src):
+            shutil.copy2(src, out)
+            conversion.verbatim.append(str(rel))
+        else:
+            _render_file(src, out, conversion, where)
+    conversion.converted.append(
+        f"{len(conversion.rendered)} files rendered, {len(conversion.verbatim)} copied verbatim"
+    )
+    _newlines(conversion)
+    answers = dest / f"{{{{_copier_conf.answers_file}}}}{conversion.suffix}"
+    answers.write_text(
+        "# Changes here will be overwritten by Copier; do NOT edit manually\n"
+        "{{ _copier_answers|to_nice_yaml -}}\n",
+        encoding="utf-8",
+    )
+
+
+def _name(part: str, conversion: Conversion, where: str, copied_dir: bool) -> str:
+    converter = conversion.converter
+    if not has_jinja(part, converter):
+        return part
+    if copied_dir:
+        raise InvalidInputError(
+            f"{where}: a name inside a _copy_without_render folder uses Jinja: not converted "
+            "(cookiecutter keeps such names as they are, copier renders every name)",
+            "Rename the file or folder, then import again.",
+        )
+    return converter.convert(part, f"the name {where}")
+
+
+def _is_binary(path: Path) -> bool:
+    data = path.read_bytes()
+    if b"\0" in data[:8192]:
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _render_file(src: Path, out: Path, conversion: Conversion, where: str) -> None:
+    text = src.read_bytes().decode("utf-8")
+    converted = conversion.converter.convert(text, where)
+    target = out.with_name(out.name + conversion.suffix)
+    target.write_bytes(converted.encode("utf-8"))
+    shutil.copymode(src, target)
+    conversion.rendered.append(where)
+    if text.split("\n", 1)[0].endswith("\r"):
+        conversion.crlf.append(where)
+
+
+def _newlines(conversion: Conversion) -> None:
+    """Cookiecutter writes each file with the line ending of its first line; copier uses one for all."""
+    crlf = conversion.crlf
+    if not crlf or "_new_lines" in conversion.template.context:
+        return
+    if len(crlf) == len(conversion.rendered):
+        conversion.settings.setdefault("_envops", {})["newline_sequence"] = "\r\n"
+        conversion.converted.append("CRLF line endings kept (_envops.newline_sequence)")
+        return
+    conversion.warnings.append(
+        f"{', '.join(crlf)}: CRLF line endings become LF (copier renders every file with one line ending)"
+    )
+
+
+def _convert_hooks(conversion: Conversion, stage: Path) -> None:
+    """Cookiecutter hooks as copier tasks that run the rendered hook from the module's ``hooks/``."""
+    hooks = conversion.template.root / "hooks"
+    if not hooks.is_dir():
+        return
+    scripts = sorted(p for p in hooks.iterdir() if p.is_file() and not p.name.endswith("~"))
+    if any(p.stem == "pre_prompt" for p in scripts):
+        raise InvalidInputError(
+            "hooks/pre_prompt: not converted (copier has nothing that runs before its questions)",
+            "Remove the pre_prompt hook (move its checks into a post_gen_project hook), then import again.",
+        )
+    for hook in ("pre_gen_project", "post_gen_project"):
+        conversion.tasks.extend(_hook_task(p, conversion, stage) for p in scripts if p.stem == hook)
+    if hook_warnings := [p.name for p in scripts if p.stem == "pre_gen_project"]:
+        conversion.warnings.append(
+            f"hooks/{', '.join(hook_warnings)} runs after the files are rendered, not before "
+            "(copier has no pre-render hook): right for checks, wrong for a hook that prepares files"
+        )
+
+
+def _hook_task(script: Path, conversion: Conversion, stage: Path) -> list[str]:
+    where = f"hooks/{script.name}"
+    text = conversion.converter.convert(script.read_text(encoding="utf-8"), where)
+    (stage / "hooks").mkdir(exist_ok=True)
+    (stage / where).write_text(text, encoding="utf-8")
+    shutil.copymode(script, stage / where)
+    start, end = conversion.converter.block
+    include = f"{start} include '{where}' {end}"
+    conversion.converted.append(f"{where} became a copier task (runs only with --trust)")
+    if script.suffix == ".py":
+        return ["{{ _copier_python }}", "-c", include]
+    first = text.split("\n", 1)[0]
+    if not first.startswith("#!"):
+        raise InvalidInputError(
+            f"{where} has no #! line, so neither cookiecutter nor copier can run it",
+            "Add a #! line (e.g. #!/bin/sh) or write the hook in Python, then import again.",
+        )
+    argv = shlex.split(first[2:])
+    argv = argv[1:] if argv and Path(argv[0]).name == "env" else argv
+    return [*argv, "-c", include]
