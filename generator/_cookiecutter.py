@@ -16,15 +16,15 @@ import shlex
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ._cookiecutter_files import write_module_files
-from ._cookiecutter_jinja import JinjaConverter, has_jinja
+from ._cookiecutter_jinja import JinjaConverter
 from ._cookiecutter_questions import convert_questions, question_names
+from ._cookiecutter_tree import convert_shared_templates, convert_tree, include_resolver, template_suffix
 from ._manifest import ModuleInfo, load_module_manifest
 from ._names import suggest
 from ._staging import staged
@@ -32,7 +32,6 @@ from .errors import InvalidInputError, InvalidNameError, TargetExistsError
 
 DEFAULT_BASE = "service>=1.1,<2"
 _SUMMARY_KEYS = ("project_short_description", "project_description", "short_description", "description")
-_SUFFIXES = (".jinja", ".jinja-template", ".copier-template")
 _BUILTIN_EXTENSIONS = re.compile(r"^(cookiecutter\.extensions\.\w+|jinja2_time\.TimeExtension)$")
 _MODULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _MAX_SUMMARY = 200
@@ -84,6 +83,7 @@ class Conversion:
     rendered: list[str] = field(default_factory=list)
     verbatim: list[str] = field(default_factory=list)
     crlf: list[str] = field(default_factory=list)
+    shared: set[str] = field(default_factory=set)
     converted: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -98,7 +98,8 @@ def import_cookiecutter(request: ImportRequest) -> ImportResult:
     conversion = _plan(info, template)
     with staged(target) as stage:
         stage.mkdir()
-        _convert_tree(conversion, stage / "template")
+        convert_tree(conversion, stage / "template")
+        convert_shared_templates(conversion, stage / "templates")
         _convert_hooks(conversion, stage)
         conversion.converted.extend(sorted(conversion.converter.mapped))
         conversion.warnings.extend(conversion.converter.warnings)
@@ -177,8 +178,10 @@ def _plan(info: ModuleInfo, template: CookiecutterTemplate) -> Conversion:
     _check_extensions(context.get("_extensions", []))
     envops = _envops(context)
     names = question_names(context)
-    converter = JinjaConverter(names, envops)
-    conversion = Conversion(info, template, converter, _suffix(template.project_dir))
+    shared: set[str] = set()
+    suffix = template_suffix(template.project_dir)
+    converter = JinjaConverter(names, envops, include_resolver(template, suffix, shared))
+    conversion = Conversion(info, template, converter, suffix, shared=shared)
     questions = conversion.questions = convert_questions(context, names, converter)
     conversion.settings = {
         "_min_copier_version": "9.4.0",
@@ -214,92 +217,6 @@ def _envops(context: Mapping[str, Any]) -> dict[str, Any]:
     if context.get("_new_lines"):
         envops["newline_sequence"] = context["_new_lines"]
     return envops
-
-
-def _suffix(project_dir: Path) -> str:
-    """Copier's template suffix: ``.jinja`` unless a file of the template already ends with it."""
-    names = [p.name for p in project_dir.rglob("*")]
-    return next(s for s in _SUFFIXES if not any(n.endswith(s) for n in names))
-
-
-def _convert_tree(conversion: Conversion, dest: Path) -> None:
-    """Copy the project folder to ``dest``: names converted, rendered files suffixed, modes kept."""
-    project_dir = conversion.template.project_dir
-    patterns = [str(p) for p in conversion.template.context.get("_copy_without_render", [])]
-    dest.mkdir()
-    for src in sorted(project_dir.rglob("*")):
-        rel = PurePosixPath(src.relative_to(project_dir).as_posix())
-        where = f"{project_dir.name}/{rel}"
-        if src.is_symlink():
-            raise InvalidInputError(f"{where} is a symbolic link: not converted", "Replace it with a file.")
-        copied_dir = any(fnmatch(str(parent), p) for parent in rel.parents[:-1] for p in patterns)
-        out = dest.joinpath(*(_name(part, conversion, where, copied_dir) for part in rel.parts))
-        if src.is_dir():
-            out.mkdir()
-        elif copied_dir or any(fnmatch(str(rel), p) for p in patterns) or _is_binary(src):
-            shutil.copy2(src, out)
-            conversion.verbatim.append(str(rel))
-        else:
-            _render_file(src, out, conversion, where)
-    conversion.converted.append(
-        f"{len(conversion.rendered)} files rendered, {len(conversion.verbatim)} copied verbatim"
-    )
-    _newlines(conversion)
-    answers = dest / f"{{{{_copier_conf.answers_file}}}}{conversion.suffix}"
-    answers.write_text(
-        "# Changes here will be overwritten by Copier; do NOT edit manually\n"
-        "{{ _copier_answers|to_nice_yaml -}}\n",
-        encoding="utf-8",
-    )
-
-
-def _name(part: str, conversion: Conversion, where: str, copied_dir: bool) -> str:
-    converter = conversion.converter
-    if not has_jinja(part, converter):
-        return part
-    if copied_dir:
-        raise InvalidInputError(
-            f"{where}: a name inside a _copy_without_render folder uses Jinja: not converted "
-            "(cookiecutter keeps such names as they are, copier renders every name)",
-            "Rename the file or folder, then import again.",
-        )
-    return converter.convert(part, f"the name {where}")
-
-
-def _is_binary(path: Path) -> bool:
-    data = path.read_bytes()
-    if b"\0" in data[:8192]:
-        return True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
-
-
-def _render_file(src: Path, out: Path, conversion: Conversion, where: str) -> None:
-    text = src.read_bytes().decode("utf-8")
-    converted = conversion.converter.convert(text, where)
-    target = out.with_name(out.name + conversion.suffix)
-    target.write_bytes(converted.encode("utf-8"))
-    shutil.copymode(src, target)
-    conversion.rendered.append(where)
-    if text.split("\n", 1)[0].endswith("\r"):
-        conversion.crlf.append(where)
-
-
-def _newlines(conversion: Conversion) -> None:
-    """Cookiecutter writes each file with the line ending of its first line; copier uses one for all."""
-    crlf = conversion.crlf
-    if not crlf or "_new_lines" in conversion.template.context:
-        return
-    if len(crlf) == len(conversion.rendered):
-        conversion.settings.setdefault("_envops", {})["newline_sequence"] = "\r\n"
-        conversion.converted.append("CRLF line endings kept (_envops.newline_sequence)")
-        return
-    conversion.warnings.append(
-        f"{', '.join(crlf)}: CRLF line endings become LF (copier renders every file with one line ending)"
-    )
 
 
 def _convert_hooks(conversion: Conversion, stage: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,10 @@ _CODE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _NOW = re.compile(r"^(?P<lead>[-+]?)\s*now\s+(?P<args>.*?)\s*(?P<trail>[-+]?)$", re.DOTALL)
+_INCLUDE = re.compile(
+    r"""^(?P<head>[-+]?\s*(?:include|extends|import|from)\s+)(?P<q>["'])(?P<path>[^"'\\]+)(?P=q)(?P<rest>.*)$""",
+    re.DOTALL,
+)
 _RAW = re.compile(r"^[-+]?\s*raw\s*[-+]?$")
 _UNSUPPORTED_CALLS = {
     "random_ascii_string": "cookiecutter's random_ascii_string() (copier has no random-string function)",
@@ -36,12 +40,7 @@ _UNSUPPORTED_CALLS = {
 _RANDOM_FIX = "Make the value a variable in cookiecutter.json (a question the user answers)"
 _UNSUPPORTED_FILTERS = {"slugify": "cookiecutter's slugify filter (copier has no slugify)"}
 _SLUGIFY_FIX = "Use plain filters instead, e.g. | lower | replace(' ', '-')"
-_UNSUPPORTED_NODES = {
-    nodes.Include: "{% include %}",
-    nodes.Extends: "{% extends %}",
-    nodes.Import: "{% import %}",
-    nodes.FromImport: "{% from ... import %}",
-}
+_TEMPLATE_NODES = (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)
 
 
 @dataclass
@@ -50,6 +49,7 @@ class JinjaConverter:
 
     names: Mapping[str, str]
     envops: Mapping[str, Any] = field(default_factory=dict)
+    resolve: Callable[[str], str | None] = lambda _name: None
     mapped: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
 
@@ -93,6 +93,8 @@ class JinjaConverter:
                 yield text[match.start() : pos]
             elif opener == self.block[0] and (now := _NOW.match(code)):
                 yield self._now(now, where)
+            elif opener == self.block[0] and (include := _INCLUDE.match(code)):
+                yield opener + self._include(include, where) + closer
             else:
                 yield opener + self._code(code, where) + closer
         yield text[pos:]
@@ -118,6 +120,19 @@ class JinjaConverter:
             return self.names[name]
 
         return _CODE.sub(replace, code)
+
+    def _include(self, match: re.Match[str], where: str) -> str:
+        """Point ``{% include 'x' %}`` at the module's copy of x (found in . or ../templates)."""
+        path = match.group("path")
+        target = self.resolve(path)
+        if target is None:
+            raise _unsupported(
+                where,
+                f"includes {path!r}, which is not a rendered file of the template or of ../templates",
+                "Include a rendered file of the template folder or of the templates/ folder beside it",
+            )
+        self.mapped.add("{% include %} and {% import %} point at the module's copies of those files")
+        return match.group("head") + json.dumps(target) + self._code(match.group("rest"), where)
 
     def _now(self, match: re.Match[str], where: str) -> str:
         """``{% now 'local', '%Y' %}`` (cookiecutter's TimeExtension) as ``{{ '%Y' | strftime }}``."""
@@ -155,9 +170,11 @@ class JinjaConverter:
                 f"{where}: Jinja syntax error on line {exc.lineno}: {exc.message}",
                 "Fix the cookiecutter template (cookiecutter cannot render it either), then import again.",
             ) from exc
-        for node_type, what in _UNSUPPORTED_NODES.items():
-            if any(True for _ in tree.find_all(node_type)):
-                raise _unsupported(where, f"uses {what}", "Inline the other file")
+        for node in tree.find_all(_TEMPLATE_NODES):
+            if not isinstance(getattr(node, "template", None), nodes.Const):
+                raise _unsupported(
+                    where, "includes or imports a file whose name is computed", "Name the file"
+                )
         for flt in tree.find_all(nodes.Filter):
             self._check_filter(flt.name, where)
         for call in tree.find_all(nodes.Call):

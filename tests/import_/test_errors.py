@@ -42,7 +42,15 @@ CASES: dict[str, tuple[dict[str, Any] | str, dict[str, str | bytes], str]] = {
     "undefined-variable": file_case(
         "{{ cookiecutter.colour }}", "cookiecutter.colour, which cookiecutter.json"
     ),
-    "include": file_case("{% include 'other.txt' %}", "uses {% include %}"),
+    "include-missing": file_case(
+        "{% include 'other.txt' %}", "includes 'other.txt', which is not a rendered"
+    ),
+    "include-verbatim": (
+        {**BASE, "_copy_without_render": ["raw.txt"]},
+        {f"{TOP}/a.txt": "{% include 'raw.txt' %}", f"{TOP}/raw.txt": "raw"},
+        "includes 'raw.txt'",
+    ),
+    "include-computed": file_case("{% include cookiecutter.slug ~ '.txt' %}", "whose name is computed"),
     "syntax-error": file_case("{% if cookiecutter.slug %}open", "Jinja syntax error on line 1"),
     "name-uses-unknown-filter": (BASE, {f"{TOP}/{{{{ cookiecutter.slug | slugify }}}}.txt": "a"}, "the name"),
     "extension": ({**BASE, "_extensions": ["local_extensions.Shout"]}, {f"{TOP}/a.txt": "a"}, "_extensions"),

@@ -58,6 +58,10 @@ def test_the_fixture_exercises_what_it_claims(imported: ImportResult, tmp_path: 
     assert "FRAUD ALERTS-EU report" in readme
     assert "kept as {{ written }}" in readme
     assert "model-risk-&-co" in readme
+    assert "Maintained by Model Risk & Co <ops@example.com> (s3)." in readme  # {% include %}
+    assert "- reject: 0.1" in readme  # a macro from ../templates
+    header = files["src/fraud_alerts_eu/__init__.py"][1].decode()
+    assert header.startswith("# Fraud Alerts-EU, maintained by")  # an include from ../templates
 
 
 def test_module_layout_and_manifest(imported: ImportResult) -> None:
@@ -82,6 +86,7 @@ def test_module_layout_and_manifest(imported: ImportResult) -> None:
     assert (module / "template" / "README.md.jinja").is_file()
     assert os.access(module / "template" / "scripts" / "run-report.sh.jinja", os.X_OK)
     assert "Trust" in (module / "README.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in (module / "templates").iterdir()) == ["license_header.txt", "macros.jinja"]
 
 
 def test_result_reports_conversions_and_approximations(imported: ImportResult) -> None:
