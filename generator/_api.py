@@ -39,6 +39,7 @@ class NewRequest:
     ask: bool = False
     git_init: bool = True
     modules: Sequence[str] = ()
+    trust: bool = False  # let modules from untrusted sources run their tasks
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ def new_project(request: NewRequest, progress: Progress = _quiet) -> NewResult:
     answers, module_data = _collect_answers(request, template)
     target = (request.output_dir / name).resolve()
     check_target(target)
-    plan = plan_modules(request.modules, (template.name, template.version), data=module_data)
+    plan = plan_modules(
+        request.modules, (template.name, template.version), data=module_data, trust=request.trust
+    )
     progress(f"Preparing template {template.name} {template.version}")
     ref = resolve_source(template)
     progress(f"Rendering {name} from {template.name} {ref.version or '(latest tag)'}")

@@ -3,7 +3,8 @@
 Bundled ones ship inside the wheel (``generator/_bundled/``); in a source checkout they are the
 repository's top-level ``templates/`` and ``modules/``. ``FACTORY_TEMPLATES_PATH`` and
 ``FACTORY_MODULES_PATH`` (``os.pathsep``-separated folders) are searched first, so a platform team can
-try a template from its own checkout; a name found twice in one search path is an error.
+try a template from its own checkout; published modules come from the registry (:mod:`._registry`)
+before the bundled ones.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import _registry
+from ._config import trusted_sources
 from ._manifest import load_module_manifest, load_template_manifest
 from .errors import ManifestError, UnknownTemplateError
 
@@ -28,6 +31,7 @@ class Template:
     summary: str
     path: Path
     kind: str = "template"
+    trusted: bool = False  # whether its tasks and migrations may run without --trust
 
 
 def _bundled_root(kind: str) -> Path:
@@ -76,14 +80,35 @@ def get_template(name: str) -> Template:
 
 
 def find_modules() -> dict[str, Template]:
-    """All integration modules by name (folders with a ``module.toml``), first in the search path wins."""
+    """All integration modules by name (folders with a ``module.toml``), first in the search path wins.
+
+    The search path: ``FACTORY_MODULES_PATH``, then the registry, then the bundled modules.
+    """
+    trusted = trusted_sources()
+    extra = [(p, str(p) in trusted) for p in _search_path("modules", "FACTORY_MODULES_PATH")[:-1]]
+    roots = [
+        *extra,
+        (_registry.modules_root(), _registry.source() in trusted),
+        (_bundled_root("modules"), True),
+    ]
     found: dict[str, Template] = {}
-    for root in _search_path("modules", "FACTORY_MODULES_PATH"):
+    for root, root_trusted in roots:
         if not root.is_dir():
             continue
         for manifest_path in sorted(root.glob("*/module.toml")):
+            folder = manifest_path.parent
             info = load_module_manifest(manifest_path).module
+            is_trusted = root_trusted or str(folder.resolve()) in trusted
             found.setdefault(
-                info.name, Template(info.name, info.version, info.summary, manifest_path.parent, "module")
+                info.name, Template(info.name, info.version, info.summary, folder, "module", is_trusted)
             )
     return found
+
+
+def module_from_path(path: Path, *, trusted: bool = False) -> Template:
+    """The module in folder ``path`` (for ``factory module check`` and ``publish``)."""
+    path = path.expanduser().resolve()
+    info = load_module_manifest(path / "module.toml").module
+    if not (path / "copier.yml").is_file():
+        raise ManifestError(f"{path} has no copier.yml", "A module is a copier template: add its copier.yml.")
+    return Template(info.name, info.version, info.summary, path, "module", trusted)

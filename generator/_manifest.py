@@ -65,6 +65,7 @@ class ModuleTest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    setup: str = Field(default="make install", description="run once before the command; empty for none")
     command: str = "make check"
     services: list[str] = Field(
         default_factory=list, description="host:port the tests need, e.g. 127.0.0.1:5432"

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ._answers import load_questions, validate_answers
 from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
@@ -24,7 +26,13 @@ from ._plan import resolve_plan
 from ._project import ANSWERS_FILE, Project
 from ._pyproject import add_module_dependencies, remove_module_dependencies
 from ._sources import publish_to_store, template_for_source
-from .errors import AnswerValidationError, ModuleConflictError, NotAProjectError
+from .errors import (
+    AnswerValidationError,
+    ManifestError,
+    ModuleConflictError,
+    NotAProjectError,
+    UntrustedModuleError,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,11 @@ class ModulePlan:
     templates: Mapping[str, Template]
     infos: Mapping[str, ModuleInfo]
     answers: Mapping[str, dict[str, Any]]
+    trust: bool = False
+
+    def unsafe(self, name: str) -> bool:
+        """Whether module ``name``'s tasks may run."""
+        return self.trust or self.templates[name].trusted
 
 
 def plan_modules(
@@ -62,21 +75,54 @@ def plan_modules(
     base: tuple[str, str],
     installed: Sequence[str] = (),
     data: Mapping[str, Any] | None = None,
+    *,
+    catalog: Mapping[str, Template] | None = None,
+    trust: bool = False,
 ) -> ModulePlan:
-    """Resolve and check everything about adding ``requested`` before any file is written."""
-    templates = find_modules()
+    """Resolve and check everything about adding ``requested`` before any file is written.
+
+    ``catalog`` replaces the modules found on the search path (``factory module check`` passes the
+    module under test); ``trust`` lets modules from untrusted sources run their tasks.
+    """
+    templates = dict(catalog) if catalog is not None else find_modules()
     infos = {name: load_module_manifest(t.path / "module.toml").module for name, t in templates.items()}
     plan = resolve_plan(requested, infos, installed, base=base)
+    for name in plan.steps:
+        if not (trust or templates[name].trusted):
+            check_no_tasks(templates[name])
     answers = _split_answers(data or {}, [templates[name] for name in plan.steps])
-    return ModulePlan(plan.steps, plan.already, templates, infos, answers)
+    return ModulePlan(plan.steps, plan.already, templates, infos, answers, trust)
+
+
+def check_no_tasks(module: Template) -> None:
+    """Refuse a module from an untrusted source whose copier.yml runs tasks or migrations."""
+    try:
+        config = yaml.safe_load((module.path / "copier.yml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ManifestError(f"{module.path / 'copier.yml'}: cannot read it: {exc}", "Fix the YAML.") from exc
+    wanted = [key for key in ("_tasks", "_migrations") if isinstance(config, dict) and config.get(key)]
+    if wanted:
+        raise UntrustedModuleError(
+            f"module {module.name} ({module.path}) wants to run {' and '.join(k[1:] for k in wanted)}, "
+            "and its source is not trusted",
+            "Read its copier.yml; if you trust it, pass --trust, or list its folder in [trust] sources "
+            "of the factory config (or FACTORY_TRUSTED).",
+        )
 
 
 def add_modules(
-    path: Path, modules: Sequence[str], data: Mapping[str, Any] | None = None, *, require_clean: bool = True
+    path: Path,
+    modules: Sequence[str],
+    data: Mapping[str, Any] | None = None,
+    *,
+    require_clean: bool = True,
+    trust: bool = False,
+    catalog: Mapping[str, Template] | None = None,
 ) -> AddResult:
     """Add ``modules`` (and the modules they require) to the project at ``path``."""
     project = Project.load(path)
-    plan = plan_modules(modules, _base_of(project), list(project.module_answers()), data)
+    installed = list(project.module_answers())
+    plan = plan_modules(modules, _base_of(project), installed, data, catalog=catalog, trust=trust)
     if plan.steps and require_clean:  # adding what is already there is a no-op, even in a dirty tree
         project.require_clean()
     return apply_plan(project, plan)
@@ -87,7 +133,14 @@ def apply_plan(project: Project, plan: ModulePlan) -> AddResult:
     applied: list[AppliedModule] = []
     try:
         for name in plan.steps:
-            _apply(project, plan.templates[name], plan.infos[name], plan.answers[name], applied)
+            _apply(
+                project,
+                plan.templates[name],
+                plan.infos[name],
+                plan.answers[name],
+                applied,
+                plan.unsafe(name),
+            )
     except BaseException:
         _take_back(project.path, applied)
         raise
@@ -124,13 +177,14 @@ def _apply(
     info: ModuleInfo,
     answers: Mapping[str, Any],
     applied: list[AppliedModule],
+    unsafe: bool,
 ) -> None:
     """Render one module in a scratch folder, check ownership, copy its files in, merge its dependencies.
 
     Progress is recorded in ``applied`` as it happens, so a failure can be taken back completely.
     """
     ref = publish_to_store(template)
-    with render_module(project.path, ref.src, ref.ref, answers) as (stage, files):
+    with render_module(project.path, ref.src, ref.ref, answers, unsafe=unsafe) as (stage, files):
         clashes = [f for f in files if (project.path / f).exists()]
         if clashes:
             raise ModuleConflictError(
@@ -151,7 +205,7 @@ def _apply(
 
 @contextmanager
 def render_module(
-    project: Path, src: str, ref: str | None, answers: Mapping[str, Any]
+    project: Path, src: str, ref: str | None, answers: Mapping[str, Any], *, unsafe: bool = False
 ) -> Iterator[tuple[Path, list[str]]]:
     """Render a module into a scratch folder; yield it and the files it holds (answers file included).
 
@@ -160,7 +214,7 @@ def render_module(
     with tempfile.TemporaryDirectory(prefix="factory-module-") as tmp:
         stage = Path(tmp)
         shutil.copy2(project / ANSWERS_FILE, stage / ANSWERS_FILE)
-        engine.copy(src, ref, stage, answers, ask=False)
+        engine.copy(src, ref, stage, answers, ask=False, unsafe=unsafe)
         files = sorted(
             p.relative_to(stage).as_posix()
             for p in stage.rglob("*")

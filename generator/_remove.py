@@ -31,7 +31,7 @@ class RemoveResult:
     dependencies: list[str] = field(default_factory=list)
 
 
-def remove_module(path: Path, name: str, *, require_clean: bool = True) -> RemoveResult:
+def remove_module(path: Path, name: str, *, require_clean: bool = True, trust: bool = False) -> RemoveResult:
     """Remove module ``name`` from the project at ``path`` (see the module docstring)."""
     project = Project.load(path)
     installed = project.module_answers()
@@ -51,7 +51,9 @@ def remove_module(path: Path, name: str, *, require_clean: bool = True) -> Remov
     answers_file = installed[name]
     src, ref, answers = read_copier_answers(answers_file)
     result = RemoveResult(project.path, name)
-    with render_module(project.path, src, ref, answers) as (stage, files):
+    catalog = find_modules()
+    unsafe = trust or (name in catalog and catalog[name].trusted)
+    with render_module(project.path, src, ref, answers, unsafe=unsafe) as (stage, files):
         for rel in files:
             target = project.path / rel
             if rel == answers_file.name or not target.is_file():

@@ -27,9 +27,7 @@ from pathlib import Path
 from . import _git
 from ._catalog import Template
 from ._config import configured_source, factory_home
-
-_IGNORED = {"__pycache__", ".git", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
-_IGNORED_SUFFIXES = (".pyc", ".pyo")
+from ._files import template_files
 
 
 @dataclass(frozen=True)
@@ -83,23 +81,12 @@ def publish_to_store(template: Template) -> TemplateRef:
 def content_digest(folder: Path) -> str:
     """A SHA-256 over every file's relative path, executable bit and bytes (cache and VCS files excluded)."""
     sha = hashlib.sha256()
-    for path in _template_files(folder):
+    for path in template_files(folder):
         rel = path.relative_to(folder).as_posix()
         executable = path.stat().st_mode & 0o111
         sha.update(f"{rel}\0{int(bool(executable))}\0".encode())
         sha.update(hashlib.sha256(path.read_bytes()).digest())
     return sha.hexdigest()
-
-
-def _template_files(folder: Path) -> list[Path]:
-    files = []
-    for path in folder.rglob("*"):
-        rel_parts = path.relative_to(folder).parts
-        if any(part in _IGNORED for part in rel_parts) or path.name.endswith(_IGNORED_SUFFIXES):
-            continue
-        if path.is_file():
-            files.append(path)
-    return sorted(files)
 
 
 def _commit_version(repo: Path, template: Template, digest: str) -> str:
@@ -126,7 +113,7 @@ def _replace_tree(repo: Path, source: Path) -> None:
             shutil.rmtree(child)
         else:
             child.unlink()
-    for path in _template_files(source):
+    for path in template_files(source):
         target = repo / path.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)

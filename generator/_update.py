@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -74,6 +75,7 @@ class _Step:
     answers_file: str | None  # None: the base template's .copier-answers.yml
     current: str | None
     target: TemplateRef
+    unsafe: bool = False  # whether its tasks and migrations may run
 
     @property
     def pending(self) -> bool:
@@ -81,23 +83,30 @@ class _Step:
         return wanted is None or self.current is None or is_newer(wanted, self.current)
 
 
-def update_project(path: Path, *, pretend: bool = False) -> UpdateResult:
-    """Update the project at ``path`` and its modules to their newest versions (see module docstring)."""
+def update_project(
+    path: Path, *, pretend: bool = False, trust: bool = False, catalog: Mapping[str, Template] | None = None
+) -> UpdateResult:
+    """Update the project at ``path`` and its modules to their newest versions (see module docstring).
+
+    ``trust`` lets modules from untrusted sources run their migrations; ``catalog`` replaces the modules
+    found on the search path (``factory module check`` passes the module under test).
+    """
     project = Project.load(path)
     project.require_clean()
-    steps = [s for s in _steps(project) if s.pending]
+    known = dict(catalog) if catalog is not None else find_modules()
+    steps = [s for s in _steps(project, known, trust) if s.pending]
     current = _strip_v(project.commit)
     if not steps:
         return UpdateResult(project.path, current, current, pretend)
     with tempfile.TemporaryDirectory(prefix="factory-update-") as tmp:
         scratch = Path(tmp)
         old_render = scratch / "old"
-        _render_installed(project, old_render)
+        _render_installed(project, old_render, {s.name: s.unsafe for s in steps})
         workdir = scratch / "work"
         _git.clone(str(project.path), workdir)
         head = _git.run(["rev-parse", "HEAD"], workdir).stdout.strip()
         for step in steps:
-            engine.update(workdir, step.target.ref, answers_file=step.answers_file)
+            engine.update(workdir, step.target.ref, answers_file=step.answers_file, unsafe=step.unsafe)
             _git.run(["add", "-A"], workdir)
             _git.commit(workdir, f"factory: update {step.name}")
         _git.run(["reset", "-q", head], workdir)  # the combined change, unstaged, as the user will see it
@@ -109,10 +118,9 @@ def update_project(path: Path, *, pretend: bool = False) -> UpdateResult:
     return UpdateResult(project.path, current, _strip_v(after.commit), pretend, changes, modules)
 
 
-def _steps(project: Project) -> list[_Step]:
+def _steps(project: Project, catalog: Mapping[str, Template], trust: bool) -> list[_Step]:
     """The base template, then every module in dependency order (required modules first)."""
     steps = [_Step("base", None, _strip_v(project.commit), _target_ref(project.src_path, find_templates()))]
-    catalog = find_modules()
     installed = project.module_answers()
     infos = {
         n: load_module_manifest(catalog[n].path / "module.toml").module for n in installed if n in catalog
@@ -120,16 +128,17 @@ def _steps(project: Project) -> list[_Step]:
     ordered = dependency_order(list(infos), infos) + [n for n in installed if n not in infos]
     for name in ordered:
         src, commit, _answers = read_copier_answers(installed[name])
-        steps.append(_Step(name, installed[name].name, _strip_v(commit), _target_ref(src, catalog)))
+        unsafe = trust or (name in catalog and catalog[name].trusted)
+        steps.append(_Step(name, installed[name].name, _strip_v(commit), _target_ref(src, catalog), unsafe))
     return steps
 
 
-def _render_installed(project: Project, dst: Path) -> None:
+def _render_installed(project: Project, dst: Path, unsafe: Mapping[str, bool]) -> None:
     """Render the base and every module at the versions the project is at (to tell edits from updates)."""
     engine.copy(project.src_path, project.commit, dst, project.answers, ask=False)
-    for answers_file in project.module_answers().values():
+    for name, answers_file in project.module_answers().items():
         src, commit, answers = read_copier_answers(answers_file)
-        engine.copy(src, commit, dst, answers, ask=False)
+        engine.copy(src, commit, dst, answers, ask=False, unsafe=unsafe.get(name, False))
 
 
 def _copy_changes(workdir: Path, project: Path, changes: list[FileChange]) -> None:
@@ -148,7 +157,7 @@ def _module_change(after: Project, step: _Step) -> VersionChange:
     return VersionChange(step.name, step.current, _strip_v(new))
 
 
-def _target_ref(src: str, catalog: dict[str, Template]) -> TemplateRef:
+def _target_ref(src: str, catalog: Mapping[str, Template]) -> TemplateRef:
     """The newest version to update to: the store refreshed from the installed factory, or the git server."""
     template = template_for_source(src, catalog.values())
     if template is not None and src == str(store_path(template.name, template.kind)):
@@ -158,7 +167,7 @@ def _target_ref(src: str, catalog: dict[str, Template]) -> TemplateRef:
     return TemplateRef(src, None, None)
 
 
-def _check_reachable(src: str, templates: dict[str, Template]) -> None:
+def _check_reachable(src: str, templates: Mapping[str, Template]) -> None:
     if "://" in src or src.startswith("git@") or Path(src).is_dir():
         return
     names = ", ".join(sorted(templates)) or "service"

@@ -12,10 +12,13 @@ Tree::
         │   ├── InvalidNameError
         │   ├── AnswerValidationError
         │   ├── TargetExistsError
-        │   └── UnknownTemplateError
+        │   ├── UnknownTemplateError
         │   ├── UnknownModuleError
         │   ├── ModuleConflictError     two modules that cannot live together, or a requires cycle
-        │   └── UnsupportedBaseError    a module made for another base template version
+        │   ├── UnsupportedBaseError    a module made for another base template version
+        │   ├── UntrustedModuleError    a module with tasks from a source the user has not trusted
+        │   └── VersionExistsError      publishing a module version the registry already has
+        ├── CheckFailedError            `factory module check` found a failing render, test or upgrade
         ├── ManifestError               a template.toml or module.toml that does not validate
         ├── NotAProjectError            no .copier-answers.yml where one was expected
         ├── DirtyProjectError           uncommitted changes block an update
@@ -30,6 +33,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AnswerValidationError",
+    "CheckFailedError",
     "DirtyProjectError",
     "EngineError",
     "FactoryError",
@@ -43,8 +47,10 @@ __all__ = [
     "UnknownModuleError",
     "UnknownTemplateError",
     "UnsupportedBaseError",
+    "UntrustedModuleError",
     "UpdateConflictError",
     "UserError",
+    "VersionExistsError",
 ]
 
 
@@ -95,6 +101,18 @@ class ModuleConflictError(InvalidInputError):
 
 class UnsupportedBaseError(InvalidInputError):
     """The module does not support the project's base template version."""
+
+
+class UntrustedModuleError(InvalidInputError):
+    """The module wants to run tasks or migrations but its source is not trusted."""
+
+
+class VersionExistsError(InvalidInputError):
+    """That module version is already in the registry."""
+
+
+class CheckFailedError(UserError):
+    """``factory module check`` found a failing render, test or upgrade."""
 
 
 class ManifestError(UserError, ValueError):

@@ -11,8 +11,13 @@ from typing import Any
 from generator.errors import AnswerValidationError, EngineError
 
 
-def copy(src: str, ref: str | None, dst: Path, data: Mapping[str, Any], *, ask: bool) -> None:
-    """Render template ``src`` at ``ref`` into the empty folder ``dst``; prompt for the rest when ``ask``."""
+def copy(
+    src: str, ref: str | None, dst: Path, data: Mapping[str, Any], *, ask: bool, unsafe: bool = False
+) -> None:
+    """Render template ``src`` at ``ref`` into the empty folder ``dst``; prompt for the rest when ``ask``.
+
+    Tasks and migrations run only when ``unsafe`` (the caller decided the template is trusted).
+    """
     import copier  # lazy on purpose: costs ~0.4 s
     from copier.errors import CopierError
 
@@ -26,7 +31,7 @@ def copy(src: str, ref: str | None, dst: Path, data: Mapping[str, Any], *, ask: 
                 vcs_ref=ref,
                 defaults=not ask,
                 quiet=True,
-                unsafe=False,
+                unsafe=unsafe,
                 cleanup_on_error=True,
             )
     except ValueError as exc:  # copier's question validators raise ValueError with the template's text
@@ -58,7 +63,7 @@ def _untracked_destination() -> Iterator[None]:
         setattr(Worker, name, original)
 
 
-def update(project: Path, ref: str | None, *, answers_file: str | None = None) -> None:
+def update(project: Path, ref: str | None, *, answers_file: str | None = None, unsafe: bool = False) -> None:
     """Run ``copier update`` in ``project`` to ``ref`` keeping previous answers; conflicts stay inline."""
     import copier  # lazy on purpose: costs ~0.4 s
     from copier.errors import CopierError
@@ -75,7 +80,7 @@ def update(project: Path, ref: str | None, *, answers_file: str | None = None) -
                 skip_answered=True,
                 conflict="inline",
                 quiet=True,
-                unsafe=False,
+                unsafe=unsafe,
             )
     except ValueError as exc:
         raise AnswerValidationError(_one_line(exc), "Fix the answer in .copier-answers.yml.") from exc
@@ -91,5 +96,5 @@ def _one_line(exc: BaseException) -> str:
 def _hint_for(exc: BaseException) -> str:
     name = type(exc).__name__
     if name == "UnsafeTemplateError":
-        return "The template wants to run tasks or migrations; only trusted templates may."
+        return "It wants to run tasks or migrations: pass --trust if you trust its source."
     return "Run again with --verbose for details, or report it with the message above."

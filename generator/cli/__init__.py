@@ -11,6 +11,7 @@ from generator import __version__
 from . import add as add_cmd
 from . import import_ as import_cmd
 from . import list as list_cmd
+from . import module as module_cmd
 from . import new as new_cmd
 from . import remove as remove_cmd
 from . import status as status_cmd
@@ -30,6 +31,7 @@ app.command("remove", epilog=remove_cmd.EXAMPLES)(remove_cmd.remove)
 app.command("update", epilog=update_cmd.EXAMPLES)(update_cmd.update)
 app.command("status", epilog=status_cmd.EXAMPLES)(status_cmd.status)
 app.command("list", epilog=list_cmd.EXAMPLES)(list_cmd.list_)
+app.add_typer(module_cmd.app)
 app.add_typer(import_cmd.app)
 
 

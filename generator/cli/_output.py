@@ -12,7 +12,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from generator import AddResult, CatalogEntry, NewResult, RemoveResult, StatusResult, UpdateResult
+from generator import (
+    AddResult,
+    CatalogEntry,
+    CheckResult,
+    NewResult,
+    Published,
+    RemoveResult,
+    StatusResult,
+    UpdateResult,
+)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -170,3 +179,39 @@ def print_status(result: StatusResult, *, as_json: bool) -> None:
         out.print(f"[bold red]conflict[/] {escape(rel)} holds <<<<<<< / >>>>>>> markers")
     if result.outdated:
         out.print("Run `factory update` to upgrade.")
+
+
+def print_new_module(result: NewResult, cwd: Path) -> None:
+    """The created module and how to try it."""
+    try:
+        shown = result.path.relative_to(cwd)
+    except ValueError:
+        shown = result.path
+    out.print(f"[green]✓[/] Created module [bold]{escape(str(shown))}[/]")
+    out.print("\n[bold]Next steps[/]")
+    for line in (
+        f"factory module check {shown}     # render it into fresh projects and run their tests",
+        f"factory module publish {shown}   # then everyone using the registry can `factory add` it",
+    ):
+        out.print(f"  {escape(line)}")
+
+
+def print_check(result: CheckResult) -> None:
+    """One line per generated test project, with the output of failures."""
+    for run in result.runs:
+        mark = "[green]✓[/]" if run.ok else "[bold red]✗[/]"
+        out.print(
+            f"{mark} {escape(result.module)} {result.version}: preset {escape(run.preset)}, {run.scenario}"
+        )
+        if not run.ok:
+            out.print(escape(run.output), style="dim")
+    if result.ok:
+        out.print(f"[green]All {len(result.runs)} check(s) passed.[/]")
+
+
+def print_published(published: Published) -> None:
+    """Where the version was recorded."""
+    out.print(
+        f"[green]✓[/] Published [bold]{escape(published.name)}[/] {published.version} "
+        f"to {escape(published.registry)} ({published.commit[:12]})"
+    )

@@ -30,9 +30,13 @@ def add(
     data: Annotated[
         list[str] | None, typer.Option("--data", "-d", help="An answer to a module question as key=value.")
     ] = None,
+    trust: Annotated[
+        bool,
+        typer.Option("--trust", help="Let untrusted modules run their tasks and migrations."),
+    ] = False,
 ) -> None:
     """Add integration modules to a generated project, each as its own copier application."""
     with progress() as step:
         step(f"Adding {', '.join(modules)}")
-        result = add_modules(project.expanduser(), modules, parse_data_options(data or []))
+        result = add_modules(project.expanduser(), modules, parse_data_options(data or []), trust=trust)
     print_add(result)

@@ -47,6 +47,10 @@ def new(
     module: Annotated[
         list[str] | None, typer.Option("--module", "-m", help="A module to add (repeatable).")
     ] = None,
+    trust: Annotated[
+        bool,
+        typer.Option("--trust", help="Let untrusted modules run their tasks and migrations."),
+    ] = False,
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Create a git repository with a first commit.")
     ] = True,
@@ -61,6 +65,7 @@ def new(
         ask=not defaults and sys.stdin.isatty(),
         git_init=git,
         modules=tuple(module or ()),
+        trust=trust,
     )
     with progress(spinner=not request.ask) as step:
         result = new_project(request, step)

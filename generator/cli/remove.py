@@ -26,9 +26,13 @@ Files you edited are kept and listed; a module another module requires cannot be
 def remove(
     module: Annotated[str, typer.Argument(help="The module to remove.")],
     project: Annotated[Path, typer.Option("--project", "-p", help="The project to remove it from.")] = Path(),
+    trust: Annotated[
+        bool,
+        typer.Option("--trust", help="Let untrusted modules run their tasks and migrations."),
+    ] = False,
 ) -> None:
     """Remove a module's files and dependencies from a project, keeping files you edited."""
     with progress() as step:
         step(f"Removing {module}")
-        result = remove_module(project.expanduser(), module)
+        result = remove_module(project.expanduser(), module, trust=trust)
     print_remove(result)

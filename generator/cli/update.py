@@ -29,11 +29,15 @@ def update(
     pretend: Annotated[
         bool, typer.Option("--pretend", help="Show per file what would change, without changing anything.")
     ] = False,
+    trust: Annotated[
+        bool,
+        typer.Option("--trust", help="Let untrusted modules run their tasks and migrations."),
+    ] = False,
 ) -> None:
     """Upgrade a project and its modules to their newest versions, keeping your edits."""
     with progress() as step:
         step("Updating from the template")
-        result = update_project(path.expanduser(), pretend=pretend)
+        result = update_project(path.expanduser(), pretend=pretend, trust=trust)
     print_update(result)
     if result.conflicts and not pretend:
         raise UpdateConflictError(

@@ -161,7 +161,17 @@ def test_unknown_module_question_is_refused(project: Path) -> None:
 
 
 def test_new_with_module_commits_everything_in_the_first_commit(modules: Path, tmp_path: Path) -> None:
-    args = ["new", "loan-scoring", "--defaults", "-o", str(tmp_path), "-m", "credit-bureau", "-d", "bureau=crif"]
+    args = [
+        "new",
+        "loan-scoring",
+        "--defaults",
+        "-o",
+        str(tmp_path),
+        "-m",
+        "credit-bureau",
+        "-d",
+        "bureau=crif",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     project = tmp_path / "loan-scoring"
