@@ -79,7 +79,7 @@ class Conversion:
     suffix: str
     settings: dict[str, Any] = field(default_factory=dict)
     questions: dict[str, Any] = field(default_factory=dict)
-    tasks: list[list[str]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
     rendered: list[str] = field(default_factory=list)
     verbatim: list[str] = field(default_factory=list)
     crlf: list[str] = field(default_factory=list)
@@ -184,7 +184,7 @@ def _plan(info: ModuleInfo, template: CookiecutterTemplate) -> Conversion:
     conversion = Conversion(info, template, converter, suffix, shared=shared)
     questions = conversion.questions = convert_questions(context, names, converter)
     conversion.settings = {
-        "_min_copier_version": "9.4.0",
+        "_min_copier_version": "9.5.0",  # _copier_operation, which keeps hooks from running on update
         "_subdirectory": "template",
         "_answers_file": f".copier-answers.{info.name}.yml",
         "_templates_suffix": conversion.suffix,
@@ -232,6 +232,9 @@ def _convert_hooks(conversion: Conversion, stage: Path) -> None:
         )
     for hook in ("pre_gen_project", "post_gen_project"):
         conversion.tasks.extend(_hook_task(p, conversion, stage) for p in scripts if p.stem == hook)
+    start, end = conversion.converter.var
+    for task in conversion.tasks:  # cookiecutter runs hooks when it generates, never again
+        task["when"] = f"{start} _copier_operation == 'copy' {end}"
     if hook_warnings := [p.name for p in scripts if p.stem == "pre_gen_project"]:
         conversion.warnings.append(
             f"hooks/{', '.join(hook_warnings)} runs after the files are rendered, not before "
@@ -239,7 +242,7 @@ def _convert_hooks(conversion: Conversion, stage: Path) -> None:
         )
 
 
-def _hook_task(script: Path, conversion: Conversion, stage: Path) -> list[str]:
+def _hook_task(script: Path, conversion: Conversion, stage: Path) -> dict[str, Any]:
     where = f"hooks/{script.name}"
     text = conversion.converter.convert(script.read_text(encoding="utf-8"), where)
     (stage / "hooks").mkdir(exist_ok=True)
@@ -249,7 +252,8 @@ def _hook_task(script: Path, conversion: Conversion, stage: Path) -> list[str]:
     include = f"{start} include '{where}' {end}"
     conversion.converted.append(f"{where} became a copier task (runs only with --trust)")
     if script.suffix == ".py":
-        return ["{{ _copier_python }}", "-c", include]
+        python = conversion.converter.var[0] + " _copier_python " + conversion.converter.var[1]
+        return {"command": [python, "-c", include]}
     first = text.split("\n", 1)[0]
     if not first.startswith("#!"):
         raise InvalidInputError(
@@ -258,4 +262,4 @@ def _hook_task(script: Path, conversion: Conversion, stage: Path) -> list[str]:
         )
     argv = shlex.split(first[2:])
     argv = argv[1:] if argv and Path(argv[0]).name == "env" else argv
-    return [*argv, "-c", include]
+    return {"command": [*argv, "-c", include]}

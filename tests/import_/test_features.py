@@ -90,7 +90,12 @@ def test_shell_hook_runs_through_its_interpreter(tmp_path: Path) -> None:
     (template / "hooks" / "post_gen_project.sh").chmod(0o755)
     result = convert(template, tmp_path)
     config = yaml.safe_load((result.path / "copier.yml").read_text(encoding="utf-8"))
-    assert config["_tasks"] == [["sh", "-c", "{% include 'hooks/post_gen_project.sh' %}"]]
+    assert config["_tasks"] == [
+        {
+            "command": ["sh", "-c", "{% include 'hooks/post_gen_project.sh' %}"],
+            "when": "{{ _copier_operation == 'copy' }}",
+        }
+    ]
     files = assert_same_render(template, result.path, tmp_path, {"greeting": "hello"})
     assert files["from-hook.txt"][1] == b"hello\n"
 
