@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from . import __version__
 from ._meta import PROJECT_NAME
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
+from .governance.inventory import INVENTORY, require_approval
 from .integrations import Integration, IntegrationContext, discover
 from .logs import configure_logging, get_logger
 from .metrics import Metrics
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
 def _load(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     try:
         model = load_model(settings.model_path)
+        approval = require_approval(model, settings.inventory_path or settings.model_path.with_name(INVENTORY))
     except ModelLoadError as exc:
         app.state.model, app.state.model_error = None, str(exc)
         metrics.model_ready.set(0)
@@ -93,7 +95,9 @@ def _load(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     app.state.model, app.state.model_error = model, None
     metrics.model_info.labels(model.name, model.version, model.sha256).set(1)
     metrics.model_ready.set(1)
-    log.info("model_loaded", name=model.name, version=model.version, sha256=model.sha256)
+    log.info(
+        "model_loaded", name=model.name, version=model.version, sha256=model.sha256, approved_on=str(approval.date)
+    )
 
 
 def _model(request: Request) -> ScoringModel:

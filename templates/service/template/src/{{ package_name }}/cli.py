@@ -1,16 +1,23 @@
-"""The project's command line: ``serve``, ``train`` and ``version``."""
+"""The project's command line: ``serve``, ``train``, ``model fairness|approve`` and ``version``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from . import __version__
 from ._meta import PROJECT_NAME
+
+if TYPE_CHECKING:
+    from .governance.fairness import FairnessReport
+
+_POLICY = Path("governance/fairness.toml")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,8 +28,25 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="Override the configured port.")
     train = commands.add_parser("train", help="Train the model and write the artifact and its metadata.")
     train.add_argument("--output-dir", type=Path, default=Path("models"), help="Where to write (default: models).")
+    train.add_argument(
+        "--fairness-policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY})."
+    )
     commands.add_parser("version", help="Print the version.")
+    _model_parser(commands.add_parser("model", help="Model governance: fairness gate and approvals."))
     return parser
+
+
+def _model_parser(model: argparse.ArgumentParser) -> None:
+    actions = model.add_subparsers(dest="model_command", required=True)
+    fairness = actions.add_parser("fairness", help="Re-check the model's fairness gate on its held-out data.")
+    approve = actions.add_parser("approve", help="Record an approval of the current artifact in the inventory.")
+    for action in (fairness, approve):
+        action.add_argument("--model-path", type=Path, default=Path("models/credit-risk.skops"), help="The artifact.")
+    fairness.add_argument("--policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY}).")
+    approve.add_argument("--approver", required=True, help="Who approves (not the owning team).")
+    approve.add_argument("--date", type=date.fromisoformat, help="Date of the approval, YYYY-MM-DD (default: today).")
+    approve.add_argument("--note", default="", help="Reference to the validation report or committee minutes.")
+    approve.add_argument("--inventory", type=Path, help="The inventory (default: inventory.json beside the model).")
 
 
 def _serve(host: str | None, port: int | None) -> int:
@@ -38,13 +62,57 @@ def _serve(host: str | None, port: int | None) -> int:
     return 0
 
 
-def _train(output_dir: Path) -> int:
+def _train(output_dir: Path, policy: Path) -> int:
+    from .governance.fairness import load_policy
     from .model.train import train  # training code is not needed to serve
 
-    result = train(output_dir)
+    result = train(output_dir, fairness_policy=load_policy(policy))
     print(f"wrote {result.artifact} (sha256 {result.sha256})")  # noqa: T201
     print(f"held-out metrics: {result.metrics}")  # noqa: T201
+    print(f"wrote {result.model_card} and the fairness report")  # noqa: T201
+    return _report_fairness(result.fairness)
+
+
+def _report_fairness(report: FairnessReport) -> int:
+    rates = ", ".join(f"{name} {group.approval_rate}" for name, group in report.groups.items())
+    print(  # noqa: T201
+        f"fairness ({report.protected_attribute}, approve below {report.approve_below}): approval rates {rates}; "
+        f"demographic parity difference {report.demographic_parity_difference}, "
+        f"equalised odds difference {report.equalized_odds_difference}, ratio {report.approval_rate_ratio}"
+    )
+    if report.passed:
+        print("fairness gate passed")  # noqa: T201
+        return 0
+    for violation in report.violations:
+        print(f"error: fairness gate failed: {violation}", file=sys.stderr)  # noqa: T201
+    print("error: this model must not be approved; see the fairness report", file=sys.stderr)  # noqa: T201
+    return 1
+
+
+def _model(args: argparse.Namespace) -> int:
+    if args.model_command == "fairness":
+        from .governance.fairness import holdout_fairness, load_policy
+        from .settings import Settings
+
+        approve_below = Settings().approve_below
+        report = holdout_fairness(args.model_path, approve_below=approve_below, policy=load_policy(args.policy))
+        return _report_fairness(report)
+    from .governance.inventory import INVENTORY, approve
+
+    inventory = args.inventory or args.model_path.with_name(INVENTORY)
+    approval = approve(args.model_path, args.approver, inventory_path=inventory, date=args.date, note=args.note)
+    print(f"recorded approval of {approval.sha256} by {approval.approver} on {approval.date} in {inventory}")  # noqa: T201
     return 0
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """A file problem or a refusal whose message says how to fix it; anything else is a bug (traceback)."""
+    if isinstance(exc, OSError):
+        return True
+    from .governance.errors import GovernanceError  # imported lazily: `version` stays instant
+    from .model import ModelLoadError
+
+    return isinstance(exc, GovernanceError | ModelLoadError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,13 +122,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(args.host, args.port)
         if args.command == "train":
-            return _train(args.output_dir)
+            return _train(args.output_dir, args.fairness_policy)
+        if args.command == "model":
+            return _model(args)
         print(f"{PROJECT_NAME} {__version__}")  # noqa: T201
     except ValidationError as exc:
         first = exc.errors()[0]
         print(f"error: invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)  # noqa: T201
         return 1
-    except OSError as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     return 0

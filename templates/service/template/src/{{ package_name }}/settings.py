@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         default=Path("models/credit-risk.skops"),
         description="The skops model artifact; its metadata JSON sits beside it with the same stem.",
     )
+    inventory_path: Path | None = Field(
+        default=None,
+        description="The model inventory; a model serves only with an approval record there (default: "
+        "inventory.json beside the model).",
+    )
     max_request_bytes: int = Field(
         default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, description="Largest request body accepted (413 above)."
     )

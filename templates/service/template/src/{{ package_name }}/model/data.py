@@ -7,6 +7,8 @@ default label comes from a latent risk model with noise. ``gender`` is a protect
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,27 @@ class Dataset:
     records: list[dict[str, Any]]
     labels: np.ndarray[Any, np.dtype[np.int64]]
     gender: list[str]
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row indices of the training and held-out parts of a :class:`Dataset`."""
+
+    train: np.ndarray[Any, np.dtype[np.int64]]
+    holdout: np.ndarray[Any, np.dtype[np.int64]]
+
+
+def split(rows: int, seed: int, holdout_fraction: float) -> Split:
+    """The seeded train/held-out split used by training and re-used by every check of the shipped model."""
+    order = np.random.default_rng(seed + 1).permutation(rows)
+    cut = int(rows * (1 - holdout_fraction))
+    return Split(order[:cut], order[cut:])
+
+
+def digest(data: Dataset) -> str:
+    """SHA-256 of the records and labels, recorded in the model metadata to pin the training data."""
+    canonical = json.dumps({"records": data.records, "labels": data.labels.tolist()}, sort_keys=True).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def generate(rows: int, seed: int) -> Dataset:

@@ -19,7 +19,11 @@ from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .data import generate
+from ..governance.card import build_card, write_card
+from ..governance.fairness import FairnessPolicy, FairnessReport, assess, load_policy, write_report
+from ..governance.files import FAIRNESS_REPORT
+from ..settings import Settings
+from .data import Dataset, digest, generate, split
 from .features import CATEGORICAL, FEATURES, NUMERIC, to_matrix
 
 MODEL_NAME = "credit-risk"
@@ -39,6 +43,8 @@ class TrainingResult:
     metadata: Path
     sha256: str
     metrics: dict[str, float]
+    fairness: FairnessReport
+    model_card: Path
 
 
 def build_pipeline() -> Pipeline:
@@ -57,25 +63,44 @@ def build_pipeline() -> Pipeline:
     return Pipeline([("features", columns), ("classifier", LogisticRegression(C=1.0, max_iter=2000))])
 
 
-def train(output_dir: Path, *, rows: int = ROWS, seed: int = SEED) -> TrainingResult:
-    """Generate the data, fit, evaluate on a held-out split, and write ``credit-risk.skops`` + ``.json``."""
+def train(
+    output_dir: Path, *, rows: int = ROWS, seed: int = SEED, fairness_policy: FairnessPolicy | None = None
+) -> TrainingResult:
+    """Generate the data, fit, evaluate on a held-out split, and write the artifact, its metadata, the
+    fairness report and the model card.
+
+    ``fairness_policy`` defaults to ``governance/fairness.toml`` (read from the working directory).
+    """
+    policy = fairness_policy or load_policy()
     data = generate(rows, seed)
-    order = np.random.default_rng(seed + 1).permutation(rows)
-    cut = int(rows * (1 - HOLDOUT_FRACTION))
+    parts = split(rows, seed, HOLDOUT_FRACTION)
     x = to_matrix(data.records)
     y = data.labels
-    pipeline = build_pipeline().fit(x[order[:cut]], y[order[:cut]])
+    pipeline = build_pipeline().fit(x[parts.train], y[parts.train])
     _round_fitted(pipeline)
-    probabilities = pipeline.predict_proba(x[order[cut:]])[:, 1]
-    metrics = _metrics(y[order[cut:]], probabilities)
+    probabilities = pipeline.predict_proba(x[parts.holdout])[:, 1]
+    metrics = _metrics(y[parts.holdout], probabilities)
     output_dir.mkdir(parents=True, exist_ok=True)
     artifact = output_dir / f"{MODEL_NAME}.skops"
     payload = canonical_skops(skops.io.dumps(pipeline))
     artifact.write_bytes(payload)
-    digest = hashlib.sha256(payload).hexdigest()
+    sha256 = hashlib.sha256(payload).hexdigest()
     metadata = output_dir / f"{MODEL_NAME}.json"
-    metadata.write_text(json.dumps(_metadata(digest, metrics, data.records, y), indent=2, sort_keys=True) + "\n")
-    return TrainingResult(artifact, metadata, digest, metrics)
+    metadata.write_text(json.dumps(_metadata(sha256, metrics, data), indent=2, sort_keys=True) + "\n")
+    approve_below, decline_above = default_thresholds()
+    gender = np.asarray(data.gender)[parts.holdout]
+    fairness = assess(y[parts.holdout], probabilities, gender, approve_below=approve_below, policy=policy)
+    write_report(fairness, output_dir / FAIRNESS_REPORT)
+    card = build_card(artifact, fairness, approve_below=approve_below, decline_above=decline_above)
+    card_path, _ = write_card(card, output_dir)
+    return TrainingResult(artifact, metadata, sha256, metrics, fairness, card_path)
+
+
+def default_thresholds() -> tuple[float, float]:
+    """The service's default ``approve_below`` and ``decline_above`` (not the environment's: training is
+    reproducible whatever the shell exports)."""
+    fields = Settings.model_fields
+    return float(fields["approve_below"].default), float(fields["decline_above"].default)
 
 
 def _round_fitted(pipeline: Pipeline) -> None:
@@ -143,19 +168,18 @@ def _renumber(node: Any, ids: dict[int, int]) -> Any:
     return result
 
 
-def _metadata(digest: str, metrics: dict[str, float], records: list[dict[str, Any]], labels: Any) -> dict[str, Any]:
-    canonical = json.dumps({"records": records, "labels": labels.tolist()}, sort_keys=True).encode()
+def _metadata(sha256: str, metrics: dict[str, float], data: Dataset) -> dict[str, Any]:
     return {
         "name": MODEL_NAME,
         "version": MODEL_VERSION,
         "artifact": f"{MODEL_NAME}.skops",
-        "sha256": digest,
+        "sha256": sha256,
         "format": "skops",
         "training": {
             "seed": SEED,
-            "rows": len(records),
+            "rows": len(data.records),
             "holdout_fraction": HOLDOUT_FRACTION,
-            "data_sha256": hashlib.sha256(canonical).hexdigest(),
+            "data_sha256": digest(data),
         },
         "features": list(FEATURES),
         "metrics": metrics,
