@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._meta import OWNER
+from .._meta import OWNER, PROJECT_NAME
 from ..model import ScoringModel, load_model
 from .card import INTENDED_USE, RISK_BASIS, RISK_TIER
 from .errors import GovernanceError, UnapprovedModelError
@@ -91,7 +91,7 @@ def save_inventory(inventory: Inventory, path: Path = DEFAULT_INVENTORY_PATH) ->
 
 def require_approval(model: ScoringModel, path: Path = DEFAULT_INVENTORY_PATH) -> Approval:
     """The approval that lets ``model`` serve; :class:`UnapprovedModelError` (with the fix) if there is none."""
-    hint = f"record one with `model approve --approver NAME` after review (inventory: {path})"
+    hint = f"record one with `{PROJECT_NAME} model approve --approver NAME` after review (inventory: {path})"
     try:
         entry = load_inventory(path).entry_for(model)
     except GovernanceError as exc:
