@@ -28,8 +28,9 @@ test-slow: ## End-to-end: install and run a generated project, build and use the
 
 test: install lint typecheck test-fast test-slow ## Everything CI runs
 
-bench: ## Median time of `factory new` vs plain `copier copy`
+bench: ## Median times: `factory new` vs `copier copy`; add/update of five modules vs plain copier
 	$(PY) bench/bench_new.py
+	$(PY) bench/bench_modules.py
 
 clean: ## Remove caches and build output
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache
