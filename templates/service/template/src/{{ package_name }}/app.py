@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import __version__
 from ._meta import PROJECT_NAME
+from .access import current_caller
+from .audit import AuditError, AuditStore, SqliteAuditStore
+from .decisions import DECISION, Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
 from .governance.inventory import INVENTORY, require_approval
 from .integrations import Integration, IntegrationContext, discover
@@ -20,7 +24,8 @@ from .logs import configure_logging, get_logger
 from .metrics import Metrics
 from .middleware import RequestGuard
 from .model import ModelLoadError, ScoringModel, load_model
-from .schemas import Applicant, Decision, ErrorResponse, Readiness, ScoreResponse
+from .model.explain import Explainer, explainer_for
+from .schemas import Applicant, Decision, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
 from .settings import Settings
 
 log = get_logger(__name__)
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _load(app, settings, metrics)
+        app.state.audit = _open_audit(settings)
         for integration in integrations:
             if integration.startup is not None:
                 await integration.startup()
@@ -65,6 +71,8 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
         for integration in reversed(integrations):
             if integration.shutdown is not None:
                 await integration.shutdown()
+        if app.state.audit is not None:
+            app.state.audit.close()
 
     app = FastAPI(
         title=PROJECT_NAME,
@@ -76,6 +84,8 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     app.state.metrics = metrics
     app.state.model = None
     app.state.model_error = "not loaded yet"
+    app.state.explainer = None
+    app.state.audit = None
     app.state.integrations = tuple(integrations)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes, metrics=metrics)
@@ -86,6 +96,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
 def _load(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     try:
         model = load_model(settings.model_path)
+        app.state.explainer = _explainer(model, settings)
         approval = require_approval(model, settings.inventory_path or settings.model_path.with_name(INVENTORY))
     except ModelLoadError as exc:
         app.state.model, app.state.model_error = None, str(exc)
@@ -98,6 +109,31 @@ def _load(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     log.info(
         "model_loaded", name=model.name, version=model.version, sha256=model.sha256, approved_on=str(approval.date)
     )
+
+
+def _explainer(model: ScoringModel, settings: Settings) -> Explainer | None:
+    if not settings.explanations_enabled:
+        return None
+    return explainer_for(model, settings.model_path.with_suffix(".json"), settings.explanation_reasons)
+
+
+def _open_audit(settings: Settings) -> AuditStore | None:
+    """The audit trail, or None (disabled, or it cannot be opened: then every decision is referred)."""
+    if not settings.audit_enabled:
+        log.warning("audit_disabled")
+        return None
+    try:
+        return SqliteAuditStore(settings.audit_path, checkpoint_interval=settings.audit_checkpoint_interval)
+    except AuditError as exc:
+        log.error("audit_not_open", reason=str(exc))
+        return None
+
+
+def _predict(request: Request, model: ScoringModel, applicant: Applicant) -> tuple[float, Explanation | None]:
+    explainer: Explainer | None = request.app.state.explainer
+    if explainer is None:
+        return model.probability_of_default(applicant.model_dump()), None
+    return explainer.explain(applicant.model_dump())
 
 
 def _model(request: Request) -> ScoringModel:
@@ -116,21 +152,68 @@ def _routes(app: FastAPI) -> None:
         responses={**CLIENT_ERRORS, **NOT_READY},
         summary="Score one loan applicant",
     )
-    def score(applicant: Applicant, request: Request, model: Annotated[ScoringModel, Depends(_model)]) -> ScoreResponse:
+    def score(
+        applicant: Applicant,
+        request: Request,
+        model: Annotated[ScoringModel, Depends(_model)],
+        caller: Annotated[str, Depends(current_caller)],
+    ) -> ScoreResponse:
+        """The decision is written durably to the audit trail before this returns; if that fails, the
+        decision is `refer` (human review) with `audit_recorded: false`, never an automated one."""
         settings: Settings = request.app.state.settings
         metrics: Metrics = request.app.state.metrics
-        probability = model.probability_of_default(applicant.model_dump())
-        decision = decide(probability, settings)
+        started = time.perf_counter()
+        probability, explanation = _predict(request, model, applicant)
+        outcome = Outcome(
+            request_id=request.scope["state"]["request_id"],
+            caller=caller,
+            probability=probability,
+            score=to_score(probability),
+            decision=decide(probability, settings),
+            explanation=explanation,
+            latency_seconds=time.perf_counter() - started,
+        )
+        record = None
+        if settings.audit_enabled:
+            body = decision_body(outcome, applicant, model, settings)
+            record = record_decision(request.app.state.audit, body, metrics, settings.audit_timeout_seconds)
+        decision: Decision = outcome.decision if record or not settings.audit_enabled else "refer"
         metrics.decisions.labels(decision).inc()
         metrics.scores.observe(probability)
-        log.info("scored", decision=decision, model_version=model.version)
+        log.info("scored", decision=decision, model_version=model.version, audit_recorded=record is not None)
         return ScoreResponse(
-            request_id=request.scope["state"]["request_id"],
-            score=to_score(probability),
+            request_id=outcome.request_id,
+            decision_id=record.id if record else None,
+            score=outcome.score,
             probability_of_default=round(probability, 6),
             decision=decision,
             model_name=model.name,
             model_version=model.version,
+            audit_recorded=record is not None,
+            explanation=explanation,
+        )
+
+    @app.get(
+        "/v1/decisions/{decision_id}",
+        response_model=DecisionRecord,
+        responses={404: {"model": ErrorResponse, "description": "No recorded decision has this id."}},
+        summary="One recorded decision with its explanation",
+    )
+    def get_decision(
+        decision_id: str, request: Request, caller: Annotated[str, Depends(current_caller)]
+    ) -> DecisionRecord:
+        """Open to every caller until authentication exists: it will authorise ``caller`` here."""
+        del caller  # the seam: the authentication issue restricts this to authorised roles
+        store: AuditStore | None = request.app.state.audit
+        record = store.get(decision_id) if store is not None else None
+        if record is None or record.kind != DECISION:
+            raise HTTPException(404, "no recorded decision has this id")
+        return DecisionRecord(
+            decision_id=record.id,
+            recorded_at=record.created_at,
+            record_hash=record.hash,
+            previous_hash=record.prev_hash,
+            decision=dict(record.body),
         )
 
     @app.get("/healthz", summary="Liveness: the process is up")

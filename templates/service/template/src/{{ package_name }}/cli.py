@@ -1,4 +1,4 @@
-"""The project's command line: ``serve``, ``train``, ``model fairness|approve`` and ``version``."""
+"""The project's command line: ``serve``, ``train``, ``audit``, ``model fairness|approve`` and ``version``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--fairness-policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY})."
     )
+    _add_audit(commands.add_parser("audit", help="Verify, export or archive the audit trail."))
     commands.add_parser("version", help="Print the version.")
     _model_parser(commands.add_parser("model", help="Model governance: fairness gate and approvals."))
     return parser
@@ -44,9 +45,34 @@ def _model_parser(model: argparse.ArgumentParser) -> None:
         action.add_argument("--model-path", type=Path, default=Path("models/credit-risk.skops"), help="The artifact.")
     fairness.add_argument("--policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY}).")
     approve.add_argument("--approver", required=True, help="Who approves (not the owning team).")
-    approve.add_argument("--date", type=date.fromisoformat, help="Date of the approval, YYYY-MM-DD (default: today).")
+    approve.add_argument("--date", type=_date, help="Date of the approval, YYYY-MM-DD (default: today).")
     approve.add_argument("--note", default="", help="Reference to the validation report or committee minutes.")
     approve.add_argument("--inventory", type=Path, help="The inventory (default: inventory.json beside the model).")
+
+
+def _add_audit(audit: argparse.ArgumentParser) -> None:
+    actions = audit.add_subparsers(dest="audit_command", required=True)
+    db_help = "The audit trail (default: the configured audit path)."
+    verify = actions.add_parser("verify", help="Check the whole chain; name the first record tampered with.")
+    verify.add_argument("--db", type=Path, help=db_help)
+    export = actions.add_parser("export", help="Write the trail with its chain hashes as JSON Lines.")
+    export.add_argument("--db", type=Path, help=db_help)
+    export.add_argument("--output", type=Path, help="File to write (default: stdout).")
+    archive = actions.add_parser("archive", help="Move old records to a segment file; verification stays valid.")
+    archive.add_argument("--db", type=Path, help=db_help)
+    archive.add_argument(
+        "--before",
+        type=_date,
+        help="Archive records created before this date (YYYY-MM-DD; default: older than the configured retention).",
+    )
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        msg = f"{text!r} is not a date like 2019-03-31"
+        raise argparse.ArgumentTypeError(msg) from None
 
 
 def _serve(host: str | None, port: int | None) -> int:
@@ -105,6 +131,28 @@ def _model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from .audit import AuditError, commands
+    from .settings import Settings
+
+    settings = Settings()
+    db: Path = args.db or settings.audit_path
+    try:
+        if args.audit_command == "verify":
+            report = commands.verify(db, settings.audit_archive_dir)
+        elif args.audit_command == "export":
+            report = commands.export(db, args.output)
+        else:
+            report = commands.archive(db, settings.audit_archive_dir, args.before, settings.audit_retention_years)
+    except (AuditError, sqlite3.Error) as exc:
+        print(f"error: audit trail {db}: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    print(report.line, file=sys.stderr if report.stderr else sys.stdout)
+    return report.code
+
+
 def _is_user_error(exc: Exception) -> bool:
     """A file problem or a refusal whose message says how to fix it; anything else is a bug (traceback)."""
     if isinstance(exc, OSError):
@@ -115,17 +163,24 @@ def _is_user_error(exc: Exception) -> bool:
     return isinstance(exc, GovernanceError | ModelLoadError)
 
 
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        return _serve(args.host, args.port)
+    if args.command == "train":
+        return _train(args.output_dir, args.fairness_policy)
+    if args.command == "model":
+        return _model(args)
+    if args.command == "audit":
+        return _audit(args)
+    print(f"{PROJECT_NAME} {__version__}")  # noqa: T201
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; user errors print one line on stderr and exit 1 (2 for usage errors)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "serve":
-            return _serve(args.host, args.port)
-        if args.command == "train":
-            return _train(args.output_dir, args.fairness_policy)
-        if args.command == "model":
-            return _model(args)
-        print(f"{PROJECT_NAME} {__version__}")  # noqa: T201
+        return _run(args)
     except ValidationError as exc:
         first = exc.errors()[0]
         print(f"error: invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)  # noqa: T201
@@ -135,7 +190,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201
         return 1
-    return 0
 
 
 if __name__ == "__main__":

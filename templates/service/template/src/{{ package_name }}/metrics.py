@@ -61,3 +61,12 @@ class Metrics:
             ["integration"],
             registry=self.registry,
         )
+        self.audit_write_failures = Counter(
+            "audit_write_failures", "Decisions whose audit record could not be written.", registry=self.registry
+        )
+        self.audit_write_seconds = Histogram(
+            "audit_write_seconds",
+            "Time from submitting an audit record to its durable commit.",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=self.registry,
+        )

@@ -80,15 +80,55 @@ class Applicant(BaseModel):
     loan_tenure_months: int = Field(ge=1, le=480)
 
 
+class Reason(BaseModel):
+    """One reason code: a model feature, its signed contribution and a sentence for adverse-action notices."""
+
+    feature: str
+    value: float | str = Field(description="The feature's value as the model saw it.")
+    contribution: float = Field(description="Signed contribution to the log-odds of default.")
+    effect: Literal["raises_risk", "lowers_risk"]
+    sentence: str
+
+
+class Explanation(BaseModel):
+    """Exact for the linear model: ``base_log_odds`` + the sum of ``contributions`` = ``log_odds``."""
+
+    method: Literal["linear_log_odds"] = "linear_log_odds"
+    base_log_odds: float = Field(description="Log-odds of default of the typical (average) training applicant.")
+    log_odds: float = Field(description="The model's log-odds of default for this applicant.")
+    contributions: dict[str, float] = Field(description="Every model feature's signed contribution.")
+    reasons: list[Reason] = Field(description="The features with the largest contributions, largest first.")
+
+
 class ScoreResponse(BaseModel):
     """The outcome of scoring one applicant."""
 
     request_id: str
+    decision_id: str | None = Field(
+        default=None, description="Id of the audit record (``GET /v1/decisions/{id}``); null when not recorded."
+    )
     score: int = Field(ge=300, le=900, description="300 (worst) to 900 (best): 900 - 600 x probability.")
     probability_of_default: float = Field(ge=0, le=1)
     decision: Decision
     model_name: str
     model_version: str
+    audit_recorded: bool = Field(
+        default=False,
+        description="True once the decision is durably in the audit trail. False when the trail is disabled "
+        "by configuration, or when the write failed: the decision is then always `refer` (human review), never "
+        "an automated approval or decline.",
+    )
+    explanation: Explanation | None = Field(default=None, description="Reason codes (null when disabled).")
+
+
+class DecisionRecord(BaseModel):
+    """``GET /v1/decisions/{id}``: a decision as the audit trail holds it, with its chain hashes."""
+
+    decision_id: str
+    recorded_at: str
+    record_hash: str
+    previous_hash: str
+    decision: dict[str, JsonValue] = Field(description="The decision record as written (no personal data).")
 
 
 class Readiness(BaseModel):

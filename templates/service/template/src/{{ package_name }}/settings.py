@@ -37,6 +37,21 @@ class Settings(BaseSettings):
     decline_above: float = Field(
         default=0.45, gt=0, lt=1, description="Probability of default above which an applicant is declined."
     )
+    policy_version: str = Field(
+        default="thresholds-1", min_length=1, description="Version of the decision policy, recorded on each decision."
+    )
+    audit_enabled: bool = Field(default=True, description="Write every decision to the tamper-evident audit trail.")
+    audit_path: Path = Field(default=Path("var/audit.db"), description="The SQLite audit trail (folder is created).")
+    audit_archive_dir: Path = Field(
+        default=Path("var/audit-archive"), description="Where `audit archive` writes segment files."
+    )
+    audit_retention_years: int = Field(default=7, ge=1, le=100, description="How long audit records are kept.")
+    audit_checkpoint_interval: int = Field(default=1000, ge=1, description="A checkpoint every this many records.")
+    audit_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait for a durable audit write before the decision is referred."
+    )
+    explanations_enabled: bool = Field(default=True, description="Return and record reason codes with each decision.")
+    explanation_reasons: int = Field(default=4, ge=1, le=9, description="How many reason codes a decision carries.")
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Self:

@@ -1,0 +1,73 @@
+"""What ``audit verify|export|archive`` do, returning the lines to show (the CLI prints them)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from ._archive import export_jsonl, verify_segments
+from ._sqlite import SqliteAuditStore
+
+
+@dataclass(frozen=True)
+class Report:
+    """An exit code and one line to print: on stderr for errors, and when stdout carries the export."""
+
+    code: int
+    line: str
+    stderr: bool = False
+
+
+def verify(db: Path, archive_dir: Path) -> Report:
+    """Check the live chain, its checkpoints, and every archived segment still on disk."""
+    store = SqliteAuditStore(db, create=False)
+    try:
+        result = store.verify()
+        anchors = list(store.anchors())
+    finally:
+        store.close()
+    if not result.ok:
+        return Report(1, f"error: audit trail {db} is broken: {result.broken}", stderr=True)
+    broken, missing = verify_segments(anchors, archive_dir)
+    if broken is not None:
+        return Report(1, f"error: archived audit segment is broken: {broken}", stderr=True)
+    archived = f", {len(anchors)} archived segment(s)" + (f" ({len(missing)} not on disk)" if missing else "")
+    return Report(
+        0, f"ok: {result.records} records, {result.checkpoints} checkpoints{archived}; head {result.head_hash}"
+    )
+
+
+def export(db: Path, output: Path | None) -> Report:
+    """Write anchors, records (with their chain hashes) and checkpoints as JSON Lines."""
+    store = SqliteAuditStore(db, create=False)
+    try:
+        if output is None:
+            count = export_jsonl(store, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                count = export_jsonl(store, handle)
+    finally:
+        store.close()
+    return Report(0, f"exported {count} records to {output or 'stdout'}", stderr=output is None)
+
+
+def archive(db: Path, archive_dir: Path, before: date | None, retention_years: int) -> Report:
+    """Move the records created before ``before`` (default: older than the retention) to a segment file."""
+    cutoff = before or _years_ago(datetime.now(UTC).date(), retention_years)
+    store = SqliteAuditStore(db, create=False)
+    try:
+        result = store.archive(datetime.combine(cutoff, time(), UTC), archive_dir, retention_years)
+    finally:
+        store.close()
+    if result.file is None:
+        return Report(0, f"nothing to archive: no live record was created before {cutoff}")
+    return Report(0, f"archived {result.count} records created before {cutoff} to {result.file}")
+
+
+def _years_ago(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
