@@ -32,11 +32,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def venv(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One virtualenv with the project installed as its README says (editable, with dev extras)."""
+    """One virtualenv with the project installed as its README says (editable, dev and training extras)."""
     env_dir = tmp_path_factory.mktemp("venv") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
     subprocess.run(
-        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "-e", f"{project}[dev]"],
+        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "-e", f"{project}[dev,train]"],
         check=True,
         capture_output=True,
     )
