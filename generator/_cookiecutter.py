@@ -127,6 +127,11 @@ def read_template(root: Path) -> CookiecutterTemplate:
         raise InvalidInputError(f"{config}: malformed JSON at {where}", "Fix the JSON syntax.") from exc
     if not isinstance(context, dict):
         raise InvalidInputError(f"{config}: the top level is not an object", 'Use {"variable": "default"}.')
+    if nested := {"template", "templates"} & context.keys():
+        raise InvalidInputError(
+            f"{root} holds nested cookiecutter templates (the {sorted(nested)[0]!r} key): not converted",
+            f"Import each nested template on its own: factory import cookiecutter {root}/<folder>",
+        )
     folders = sorted(p for p in root.iterdir() if p.is_dir() and _is_project_folder(p.name))
     if not folders:
         raise InvalidInputError(

@@ -30,6 +30,11 @@ CASES: dict[str, tuple[dict[str, Any] | str, dict[str, str | bytes], str]] = {
     "malformed-json": ('{"slug": "demo",}', {f"{TOP}/a.txt": "a"}, "malformed JSON at line 1 column 17"),
     "json-not-an-object": ('["slug"]', {f"{TOP}/a.txt": "a"}, "the top level is not an object"),
     "no-project-folder": (BASE, {"src/a.txt": "a"}, "no folder is named like {{cookiecutter.project_slug}}"),
+    "nested-templates": (
+        {"templates": {"api": {"path": "./api", "title": "API", "description": "An API"}}},
+        {"api/cookiecutter.json": "{}"},
+        "holds nested cookiecutter templates (the 'templates' key)",
+    ),
     "slugify": file_case("{{ cookiecutter.slug | slugify }}", "slugify filter (copier has no slugify)"),
     "random-string": file_case("{{ random_ascii_string(8) }}", "random_ascii_string()"),
     "uuid": file_case("{% if true %}{{ uuid4() }}{% endif %}", "uuid4()"),
