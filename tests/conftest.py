@@ -35,7 +35,8 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "GIT_CONFIG_NOSYSTEM": "1",
         }
     )
-    for key in [k for k in os.environ if k.startswith("FACTORY_SOURCE_") or k == "FACTORY_TEMPLATES_PATH"]:
+    overrides = {"FACTORY_TEMPLATES_PATH", "FACTORY_MODULES_PATH", "FACTORY_REGISTRY", "FACTORY_TRUSTED"}
+    for key in [k for k in os.environ if k.startswith("FACTORY_SOURCE_") or k in overrides]:
         del os.environ[key]
     yield
     os.environ.clear()
