@@ -24,6 +24,7 @@ CASES = {
     "py312": {"python_version": "3.12"},
     "py313-mit": {"python_version": "3.13", "license": "MIT"},
     "apache-port9000": {"license": "Apache-2.0", "port": 9000, "max_request_bytes": 4096},
+    "gitlab": {"ci": "gitlab"},
 }
 # Jinja left in the output. Not Jinja: GitHub Actions' `${{ }}`, Prometheus alert templates
 # (`{{ $labels.x }}`, `{{ $value }}`) and Grafana legends (`"legendFormat": "{{status}}"`).
@@ -131,16 +132,34 @@ def test_generated_project_is_committed(rendered: tuple[str, Path]) -> None:
     assert status.stdout == ""
 
 
+def ci_of(case: str) -> str:
+    return str(CASES[case].get("ci", "github"))
+
+
+# Format validators: name -> (the `ci` answer they apply to, or None for every project; command).
+WORKFLOWS = [".github/workflows/ci.yml", ".github/workflows/deploy.yml"]
+GITLAB_CI = ".gitlab-ci.yml"
+SCHEMA = ["check-jsonschema", "--builtin-schema"]
+VALIDATORS: dict[str, tuple[str | None, list[str]]] = {
+    "hadolint": (None, ["hadolint", "Dockerfile"]),
+    "actionlint": ("github", ["actionlint", "-no-color"]),
+    "workflow-schema": ("github", [*SCHEMA, "vendor.github-workflows", *WORKFLOWS]),
+    "gitlab-ci-schema": ("gitlab", [*SCHEMA, "vendor.gitlab-ci", "--data-transform", "gitlab-ci", GITLAB_CI]),
+    "renovate-schema": (None, [*SCHEMA, "vendor.renovate", "renovate.json"]),
+    "compose-schema": (None, [*SCHEMA, "vendor.compose-spec", "compose.yaml"]),
+    "pre-commit-config": (None, ["pre-commit", "validate-config", ".pre-commit-config.yaml"]),
+}
+
+
 @pytest.mark.parametrize(
-    "command",
+    ("rendered", "command"),
     [
-        ["hadolint", "Dockerfile"],
-        ["actionlint", "-no-color"],
-        ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", ".github/workflows/ci.yml"],
-        ["check-jsonschema", "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
-        ["pre-commit", "validate-config", ".pre-commit-config.yaml"],
+        pytest.param(case, command, id=f"{case}-{name}")
+        for case in CASES
+        for name, (ci, command) in VALIDATORS.items()
+        if ci in (None, ci_of(case))
     ],
-    ids=["hadolint", "actionlint", "workflow-schema", "compose-schema", "pre-commit-config"],
+    indirect=["rendered"],
 )
 def test_format_validators_pass(rendered: tuple[str, Path], command: list[str]) -> None:
     _, root = rendered
@@ -153,8 +172,6 @@ EXPECTED_FILES = [
     ".copier-answers.yml",
     ".dockerignore",
     ".editorconfig",
-    ".github/dependabot.yml",
-    ".github/workflows/ci.yml",
     ".gitignore",
     ".pre-commit-config.yaml",
     ".yamllint.yaml",
@@ -164,6 +181,20 @@ EXPECTED_FILES = [
     "README.md",
     "bench/bench_audit.py",
     "compose.yaml",
+    "deploy/base/hpa.yaml",
+    "deploy/base/kustomization.yaml",
+    "deploy/base/networkpolicy.yaml",
+    "deploy/base/pdb.yaml",
+    "deploy/base/prometheusrule.yaml",
+    "deploy/base/service.yaml",
+    "deploy/base/servicemonitor.yaml",
+    "deploy/base/workload/deployment.yaml",
+    "deploy/base/workload/kustomization.yaml",
+    "deploy/check.py",
+    "deploy/overlays/production/canary/kustomization.yaml",
+    "deploy/overlays/production/kustomization.yaml",
+    "deploy/overlays/staging/kustomization.yaml",
+    "deploy/release.py",
     "docs/compliance.md",
     "docs/runbook.md",
     "governance/fairness.toml",
@@ -174,10 +205,14 @@ EXPECTED_FILES = [
     "models/inventory.json",
     "models/model-card.json",
     "monitoring/alerts.yml",
+    "monitoring/compose/prometheus.yml",
     "monitoring/grafana/dashboard.json",
+    "monitoring/grafana/provisioning/dashboards/dashboards.yml",
+    "monitoring/grafana/provisioning/datasources/prometheus.yml",
     "monitoring/prometheus.yml",
     "monitoring/tests/alerts_test.yml",
     "pyproject.toml",
+    "renovate.json",
     "src/{package}/__init__.py",
     "src/{package}/_meta.py",
     "src/{package}/access.py",
@@ -228,15 +263,21 @@ EXPECTED_FILES = [
     "tests/test_logging.py",
     "tests/test_model.py",
     "tests/test_model_card.py",
+    "tests/test_release.py",
     "tests/test_validation.py",
 ]
 
 
+# Files that exist for one `ci` answer only (the other leaves no trace).
+CI_FILES = {"github": WORKFLOWS, "gitlab": [GITLAB_CI]}
+
+
 def test_generated_file_list(rendered: tuple[str, Path]) -> None:
-    _, root = rendered
+    case, root = rendered
     listed = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True)
     package = root.name.replace("-", "_")
-    assert sorted(listed.stdout.split()) == sorted(f.format(package=package) for f in EXPECTED_FILES)
+    expected = [*EXPECTED_FILES, *CI_FILES[ci_of(case)]]
+    assert sorted(listed.stdout.split()) == sorted(f.format(package=package) for f in expected)
 
 
 def test_prometheus_rules_load_and_their_unit_tests_pass(rendered: tuple[str, Path]) -> None:
