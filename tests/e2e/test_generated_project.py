@@ -1,6 +1,7 @@
 """Slow end-to-end tests: the generated project installs, passes its own checks, starts and serves.
 
-One project and one virtualenv are shared by every test in this module (installing takes a minute).
+One project and one virtualenv (tests/e2e/conftest.py) are shared by every slow test (installing
+takes a minute).
 Select with ``pytest -m slow``.
 """
 
@@ -10,7 +11,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,28 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import NewRequest, new_project, update_project
+from generator import update_project
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("e2e")
-    return new_project(NewRequest(name="loan-scoring", output_dir=out)).path
-
-
-@pytest.fixture(scope="module")
-def venv(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One virtualenv with the project installed as its README says (editable, dev and training extras)."""
-    env_dir = tmp_path_factory.mktemp("venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
-    subprocess.run(
-        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "-e", f"{project}[dev,train]"],
-        check=True,
-        capture_output=True,
-    )
-    return env_dir
 
 
 def run_make(project: Path, venv: Path, *targets: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,30 @@
+"""One generated project and one virtualenv for every slow test in this folder (installing takes a minute)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import NewRequest, new_project
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("e2e")
+    return new_project(NewRequest(name="loan-scoring", output_dir=out)).path
+
+
+@pytest.fixture(scope="session")
+def venv(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One virtualenv with the project installed as its README says (editable, dev and training extras)."""
+    env_dir = tmp_path_factory.mktemp("venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+    subprocess.run(
+        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "-e", f"{project}[dev,train]"],
+        check=True,
+        capture_output=True,
+    )
+    return env_dir
