@@ -34,6 +34,14 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS anchors (
     last_seq INTEGER PRIMARY KEY, head_id TEXT NOT NULL, head_hash TEXT NOT NULL, file TEXT NOT NULL,
     file_sha256 TEXT NOT NULL, count INTEGER NOT NULL, archived_at TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS records_extend_head BEFORE INSERT ON records
+    WHEN NEW.seq IS NOT 1 + COALESCE(
+            (SELECT MAX(seq) FROM records), (SELECT MAX(last_seq) FROM anchors), 0)
+        OR NEW.prev_hash IS NOT COALESCE(
+            (SELECT hash FROM records ORDER BY seq DESC LIMIT 1),
+            (SELECT head_hash FROM anchors ORDER BY last_seq DESC LIMIT 1),
+            '0000000000000000000000000000000000000000000000000000000000000000')
+    BEGIN SELECT RAISE(ABORT, 'an audit record must extend the chain head'); END;
 CREATE TRIGGER IF NOT EXISTS records_append_only BEFORE UPDATE ON records
     BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS records_keep_live BEFORE DELETE ON records
@@ -46,7 +54,13 @@ CREATE TRIGGER IF NOT EXISTS anchors_append_only BEFORE UPDATE ON anchors
 CREATE TRIGGER IF NOT EXISTS anchors_kept BEFORE DELETE ON anchors
     BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;
 """
+# Per connection (TEMP): this store's interval; the checkpoint row goes in the statement that writes its record.
+_CHECKPOINTS = """
+CREATE TEMP TRIGGER IF NOT EXISTS records_checkpoint AFTER INSERT ON main.records WHEN NEW.seq % {interval} = 0
+    BEGIN INSERT OR IGNORE INTO checkpoints VALUES (NEW.seq, NEW.id, NEW.hash, NEW.created_at); END
+"""
 _RECORD_COLUMNS = "seq, id, kind, created_at, prev_id, prev_hash, hash, body"
+_ATTEMPTS = 5
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
 
 
@@ -81,13 +95,15 @@ class SqliteAuditStore:
         self.path = path
         self.checkpoint_interval = checkpoint_interval
         self._conn = _connect(path, create=create)
-        if create:
-            try:
+        try:
+            if create:
                 self._conn.executescript(_SCHEMA)
-            except sqlite3.Error as exc:
-                self._conn.close()
-                raise AuditError(f"{path} is not a usable audit trail: {exc}") from exc
+            self._conn.execute(_CHECKPOINTS.format(interval=int(checkpoint_interval)))  # an int: nothing to inject
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise AuditError(f"{path} is not a usable audit trail: {exc}") from exc
         self._writer: GroupCommitWriter | None = None
+        self._head: tuple[int, str | None, str] | None = None  # (seq, id, hash) of the last record written here
         self._lock = threading.Lock()  # one connection writes: the writer thread, checkpoint() or archive()
 
     # -- writing ---------------------------------------------------------------------------------
@@ -118,21 +134,24 @@ class SqliteAuditStore:
         self._conn.close()
 
     def _commit(self, batch: Sequence[Pending]) -> list[AuditRecord]:
-        with self._transaction() as conn:
-            seq, prev_id, prev_hash = _head(conn)
-            created_at = utc_text(datetime.now(UTC))
-            written, rows = [], []
-            for pending in batch:
-                seq += 1
-                record = _chained(seq, pending, created_at, prev_id, prev_hash)
-                written.append(record)
-                rows.append(_values(record, pending.body_text))
-                prev_id, prev_hash = record.id, record.hash
-            conn.executemany(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
-            for record in written:
-                if record.seq % self.checkpoint_interval == 0:
-                    _write_checkpoint(conn, record.seq, record.id, record.hash)
+        """One statement per batch: a multi-row INSERT, its own transaction, synced before it returns.
+
+        The chain head is kept in memory; if another process appended meanwhile, the trigger
+        ``records_extend_head`` refuses the INSERT as a whole and the batch is chained again from the new head.
+        """
+        for _ in range(_ATTEMPTS):
+            with self._lock:
+                head = self._head or _head(self._conn)
+                written, values = _chain_batch(batch, head)
+                try:
+                    self._conn.execute(_insert_sql(len(batch)), values)
+                except sqlite3.IntegrityError:
+                    self._head = None
+                    continue
+            last = written[-1]
+            self._head = (last.seq, last.id, last.hash)
             return written
+        raise AuditError(f"could not append after {_ATTEMPTS} attempts: other writers keep moving the chain head")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -210,6 +229,25 @@ class SqliteAuditStore:
             conn.execute("DELETE FROM checkpoints WHERE seq <= ?", (last,))
             conn.execute("DELETE FROM records WHERE seq <= ?", (last,))
         return ArchiveResult(segment.path, len(records), records[-1].hash)
+
+
+def _chain_batch(batch: Sequence[Pending], head: tuple[int, str | None, str]) -> tuple[list[AuditRecord], list[Any]]:
+    """Chain ``batch`` after ``head``: the records and the flat parameters of their INSERT."""
+    seq, prev_id, prev_hash = head
+    created_at = utc_text(datetime.now(UTC))
+    written: list[AuditRecord] = []
+    values: list[Any] = []
+    for pending in batch:
+        seq += 1
+        record = _chained(seq, pending, created_at, prev_id, prev_hash)
+        written.append(record)
+        values.extend(_values(record, pending.body_text))
+        prev_id, prev_hash = record.id, record.hash
+    return written, values
+
+
+def _insert_sql(rows: int) -> str:
+    return f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)  # noqa: S608
 
 
 def _values(record: AuditRecord, body_text: str) -> tuple[Any, ...]:
