@@ -232,3 +232,39 @@ def test_pipeline_schema_rejects_a_broken_pipeline(
     tool = str(Path(sys.executable).with_name("check-jsonschema"))
     proc = subprocess.run([tool, "--builtin-schema", *schema, str(broken)], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stdout
+
+
+def test_release_pins_the_image_in_what_kustomize_renders(default_project: Path, tmp_path: Path) -> None:
+    """`release.py deploy` hands kubectl a kustomization that the real kustomize renders with the digest."""
+    real_kubectl = require("kubectl", "it renders the kustomize overlays (`kubectl kustomize`)")
+    root = tmp_path / "project"
+    shutil.copytree(default_project, root, ignore=shutil.ignore_patterns(".git", "build"))
+    rendered = tmp_path / "applied.yaml"
+    fake = tmp_path / "bin" / "kubectl"
+    fake.parent.mkdir()
+    fake.write_text(  # `apply -k DIR` renders DIR with the real kubectl; everything else succeeds
+        f"#!{sys.executable}\nimport subprocess, sys\n"
+        "if sys.argv[1:3] == ['apply', '-k']:\n"
+        f"    with open({str(rendered)!r}, 'w') as out:\n"
+        f"        proc = subprocess.run([{real_kubectl!r}, 'kustomize', sys.argv[3]], stdout=out)\n"
+        "    sys.exit(proc.returncode)\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    image = "ghcr.io/acme/loan-scoring@sha256:" + "ab" * 32
+    proc = subprocess.run(
+        [sys.executable, "deploy/release.py", "deploy", "--overlay", "production", "--image", image],
+        cwd=root,
+        env={**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    deployments = [
+        d for d in yaml.safe_load_all(rendered.read_text(encoding="utf-8")) if d["kind"] == "Deployment"
+    ]
+    images = {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]["image"] for d in deployments
+    }
+    assert images == {"loan-scoring": image, "loan-scoring-canary": image}
