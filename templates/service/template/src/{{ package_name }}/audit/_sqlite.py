@@ -105,13 +105,14 @@ class SqliteAuditStore:
         self._writer: GroupCommitWriter | None = None
         self._head: tuple[int, str | None, str] | None = None  # (seq, id, hash) of the last record written here
         self._lock = threading.Lock()  # one connection writes: the writer thread, checkpoint() or archive()
+        self._starting = threading.Lock()  # not self._lock: callers must queue while a commit is being synced
 
     # -- writing ---------------------------------------------------------------------------------
 
     def submit(self, kind: str, body: Mapping[str, Any]) -> Future[AuditRecord]:
         """Queue a record; the future completes when it is durably committed (or fails)."""
         text, digest = body_digest(body)  # here, in the caller's thread: refuses what JSON cannot hold
-        with self._lock:
+        with self._starting:
             if self._writer is None:
                 self._writer = GroupCommitWriter(self._commit)
             writer = self._writer
@@ -127,7 +128,7 @@ class SqliteAuditStore:
 
     def close(self) -> None:
         """Commit what is queued, stop the writer and close the connection."""
-        with self._lock:
+        with self._starting:
             writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
