@@ -5,7 +5,8 @@ none), a project is generated from the base template, the module is added, commi
 test ``setup`` and ``command`` (``module.toml`` ``[module.test]``) run in it. When the registry holds an
 older version of the module, a project is generated with that version, upgraded to this one with
 ``factory update`` (conflicts fail the check), and tested again. Test projects share one virtualenv
-(``FACTORY_HOME/check-venv``, passed as ``VENV`` to ``make``) so only the first install downloads.
+(``FACTORY_CHECK_VENV``, by default ``FACTORY_HOME/check-venv``, passed as ``VENV`` to ``make``) so
+only the first install downloads.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def _upgrade_run(
 
 
 def _run_tests(project: Path, info: ModuleInfo, preset: str, scenario: str) -> CheckRun:
-    env = {**os.environ, "VENV": str(factory_home() / "check-venv")}
+    venv = os.environ.get("FACTORY_CHECK_VENV") or str(factory_home() / "check-venv")
+    env = {**os.environ, "VENV": venv}
     for command in (info.test.setup, info.test.command):
         if not command:
             continue

@@ -1,0 +1,49 @@
+"""Slow: a project with a module passes its own checks, and `factory module check` passes on a new module.
+
+Both share the e2e virtualenv (different project names, so their editable installs do not collide).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from generator import NewRequest, new_project
+from generator.cli import app
+
+pytestmark = pytest.mark.slow
+
+FIXTURE_MODULES = Path(__file__).resolve().parents[1] / "fixtures" / "modules"
+
+
+def test_project_with_a_module_passes_lint_typecheck_and_tests(
+    venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FACTORY_MODULES_PATH", str(FIXTURE_MODULES))
+    request = NewRequest(name="bureau-scoring", output_dir=tmp_path, modules=("credit-bureau",))
+    project = new_project(request).path
+    proc = subprocess.run(
+        ["make", f"VENV={venv}", "install", "lint", "typecheck", "test"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert "test_credit_bureau.py" in proc.stdout
+
+
+def test_module_check_passes_on_a_new_module(
+    venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FACTORY_CHECK_VENV", str(venv))
+    runner = CliRunner()
+    created = runner.invoke(app, ["module", "new", "fraud-signals", "-o", str(tmp_path)])
+    assert created.exit_code == 0, created.output
+    checked = runner.invoke(app, ["module", "check", str(tmp_path / "fraud-signals")])
+    assert checked.exit_code == 0, checked.output
+    assert "All 2 check(s) passed." in checked.output
