@@ -25,9 +25,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-from cloudcoil.models.prometheus_operator.v1 import PrometheusRule, ServiceMonitor
-from pydantic import BaseModel, ValidationError
+try:
+    import yaml
+    from cloudcoil.models.prometheus_operator.v1 import PrometheusRule, ServiceMonitor
+    from pydantic import BaseModel, ValidationError
+except ImportError as exc:  # run with a Python that lacks the project's dev tools
+    sys.exit(f"deploy-check: {exc}; run `make install`, then `make deploy-check` (it uses .venv/bin/python)")
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERLAYS = ROOT / "deploy" / "overlays"
@@ -53,6 +56,8 @@ def render(overlay: Path) -> str:
 def kubernetes_validate(path: Path) -> list[str]:
     """Problems `kubernetes-validate --strict` reports for the built-in kinds in path."""
     tool = Path(sys.executable).with_name("kubernetes-validate")
+    if not tool.is_file():
+        sys.exit(f"deploy-check needs kubernetes-validate beside {sys.executable}: run `make install` first")
     command = [str(tool), "--strict", "--quiet", str(path)]
     proc = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (fixed argv)
     if proc.returncode == 0:
