@@ -15,7 +15,9 @@ from . import __version__
 from ._meta import PROJECT_NAME
 
 if TYPE_CHECKING:
+    from .audit.commands import Trail
     from .governance.fairness import FairnessReport
+    from .settings import Settings
 
 _POLICY = Path("governance/fairness.toml")
 
@@ -135,22 +137,38 @@ def _audit(args: argparse.Namespace) -> int:
     import sqlite3
 
     from .audit import AuditError, commands
+    from .integrations import IntegrationError
     from .settings import Settings
 
     settings = Settings()
-    db: Path = args.db or settings.audit_path
+    trail: Trail | None = None
     try:
+        trail = _audit_trail(args.db, settings)
         if args.audit_command == "verify":
-            report = commands.verify(db, settings.audit_archive_dir)
+            report = commands.verify(trail, settings.audit_archive_dir)
         elif args.audit_command == "export":
-            report = commands.export(db, args.output)
+            report = commands.export(trail, args.output)
         else:
-            report = commands.archive(db, settings.audit_archive_dir, args.before, settings.audit_retention_years)
-    except (AuditError, sqlite3.Error) as exc:
-        print(f"error: audit trail {db}: {exc}", file=sys.stderr)  # noqa: T201
+            report = commands.archive(trail, settings.audit_archive_dir, args.before, settings.audit_retention_years)
+    except (AuditError, IntegrationError, sqlite3.Error) as exc:
+        where = trail.where if trail is not None else "(not opened)"
+        print(f"error: audit trail {where}: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     print(report.line, file=sys.stderr if report.stderr else sys.stdout)
     return report.code
+
+
+def _audit_trail(db: Path | None, settings: Settings) -> Trail:
+    """``--db`` names a SQLite file; without it, the store a module provides, else the configured file."""
+    from .audit.commands import Trail
+    from .integrations import IntegrationContext, audit_store_factory, discover
+    from .metrics import Metrics
+
+    if db is None:
+        open_store = audit_store_factory(discover(IntegrationContext(settings, Metrics())))
+        if open_store is not None:
+            return Trail("(the store an integration module provides)", lambda: open_store(settings))
+    return Trail.sqlite(db or settings.audit_path)
 
 
 def _is_user_error(exc: Exception) -> bool:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from ._archive import export_jsonl, verify_segments
 from ._sqlite import SqliteAuditStore
+from ._store import AuditStore
 
 
 @dataclass(frozen=True)
@@ -20,16 +22,29 @@ class Report:
     stderr: bool = False
 
 
-def verify(db: Path, archive_dir: Path) -> Report:
+@dataclass(frozen=True)
+class Trail:
+    """The audit trail a command works on: how to name it in messages and how to open it."""
+
+    where: str
+    open: Callable[[], AuditStore]
+
+    @classmethod
+    def sqlite(cls, db: Path) -> Trail:
+        """The SQLite file ``db``, which must exist."""
+        return cls(str(db), lambda: SqliteAuditStore(db, create=False))
+
+
+def verify(trail: Trail, archive_dir: Path) -> Report:
     """Check the live chain, its checkpoints, and every archived segment still on disk."""
-    store = SqliteAuditStore(db, create=False)
+    store = trail.open()
     try:
         result = store.verify()
         anchors = list(store.anchors())
     finally:
         store.close()
     if not result.ok:
-        return Report(1, f"error: audit trail {db} is broken: {result.broken}", stderr=True)
+        return Report(1, f"error: audit trail {trail.where} is broken: {result.broken}", stderr=True)
     broken, missing = verify_segments(anchors, archive_dir)
     if broken is not None:
         return Report(1, f"error: archived audit segment is broken: {broken}", stderr=True)
@@ -39,9 +54,9 @@ def verify(db: Path, archive_dir: Path) -> Report:
     )
 
 
-def export(db: Path, output: Path | None) -> Report:
+def export(trail: Trail, output: Path | None) -> Report:
     """Write anchors, records (with their chain hashes) and checkpoints as JSON Lines."""
-    store = SqliteAuditStore(db, create=False)
+    store = trail.open()
     try:
         if output is None:
             count = export_jsonl(store, sys.stdout)
@@ -53,10 +68,10 @@ def export(db: Path, output: Path | None) -> Report:
     return Report(0, f"exported {count} records to {output or 'stdout'}", stderr=output is None)
 
 
-def archive(db: Path, archive_dir: Path, before: date | None, retention_years: int) -> Report:
+def archive(trail: Trail, archive_dir: Path, before: date | None, retention_years: int) -> Report:
     """Move the records created before ``before`` (default: older than the retention) to a segment file."""
     cutoff = before or _years_ago(datetime.now(UTC).date(), retention_years)
-    store = SqliteAuditStore(db, create=False)
+    store = trail.open()
     try:
         result = store.archive(datetime.combine(cutoff, time(), UTC), archive_dir, retention_years)
     finally:
