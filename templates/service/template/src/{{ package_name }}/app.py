@@ -19,7 +19,7 @@ from .audit import AuditError, AuditStore, SqliteAuditStore
 from .decisions import DECISION, Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
 from .governance.inventory import INVENTORY, require_approval
-from .integrations import Integration, IntegrationContext, discover
+from .integrations import AuditStoreFactory, Integration, IntegrationContext, audit_store_factory, discover
 from .logs import configure_logging, get_logger
 from .metrics import Metrics
 from .middleware import RequestGuard
@@ -59,12 +59,13 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     metrics = Metrics()
     if integrations is None:
         integrations = discover(IntegrationContext(settings, metrics))
+    open_store = audit_store_factory(integrations)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if await _prepare(app, integrations, metrics):
             _load(app, settings, metrics)
-        app.state.audit = _open_audit(settings)
+        app.state.audit = _open_audit(settings, open_store)
         for integration in integrations:
             if integration.startup is not None:
                 await integration.startup()
@@ -133,12 +134,17 @@ def _explainer(model: ScoringModel, settings: Settings) -> Explainer | None:
     return explainer_for(model, settings.model_path.with_suffix(".json"), settings.explanation_reasons)
 
 
-def _open_audit(settings: Settings) -> AuditStore | None:
-    """The audit trail, or None (disabled, or it cannot be opened: then every decision is referred)."""
+def _open_audit(settings: Settings, open_store: AuditStoreFactory | None = None) -> AuditStore | None:
+    """The audit trail, or None (disabled, or it cannot be opened: then every decision is referred).
+
+    ``open_store`` is the store a module provides (see ``integrations``); the default is SQLite.
+    """
     if not settings.audit_enabled:
         log.warning("audit_disabled")
         return None
     try:
+        if open_store is not None:
+            return open_store(settings)
         return SqliteAuditStore(settings.audit_path, checkpoint_interval=settings.audit_checkpoint_interval)
     except AuditError as exc:
         log.error("audit_not_open", reason=str(exc))

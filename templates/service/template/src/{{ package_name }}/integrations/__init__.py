@@ -10,7 +10,9 @@ module in this package and calls that function; nothing else in the service is e
 - each ``check`` joins ``GET /readyz``: the service is ready only when the model is loaded and every
   check passes within its timeout;
 - calls wrapped in :meth:`IntegrationContext.track` appear in ``integration_calls_total`` and
-  ``integration_call_duration_seconds`` (labels: integration and outcome, never request data).
+  ``integration_call_duration_seconds`` (labels: integration and outcome, never request data);
+- an ``audit_store`` opens the audit trail in place of the default SQLite file, both for the service
+  and for ``audit verify|export|archive`` (at most one integration may provide one).
 
 A module reads its own settings (``<PREFIX><MODULE>_*`` environment variables) with pydantic-settings,
 so adding a module never edits ``settings.py`` either.
@@ -21,14 +23,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ..audit import AuditStore
 from ..metrics import Metrics
 from ..settings import Settings
 
 Hook = Callable[[], Awaitable[None]]
+AuditStoreFactory = Callable[[Settings], AuditStore]
 
 
 class IntegrationError(Exception):
@@ -37,7 +41,11 @@ class IntegrationError(Exception):
 
 @dataclass(frozen=True)
 class Integration:
-    """What one module contributes: a name, an optional readiness check and lifespan hooks."""
+    """What one module contributes: a name, an optional readiness check, lifespan hooks and audit store.
+
+    ``audit_store`` opens the audit trail from the service's settings; it raises ``AuditError`` when it
+    cannot, and the service then refers every decision.
+    """
 
     name: str
     check: Hook | None = None
@@ -45,6 +53,7 @@ class Integration:
     startup: Hook | None = None
     shutdown: Hook | None = None
     check_timeout_seconds: float = 2.0
+    audit_store: AuditStoreFactory | None = None
 
 
 @dataclass(frozen=True)
@@ -78,3 +87,13 @@ def discover(context: IntegrationContext) -> list[Integration]:
             raise IntegrationError(msg)
         found.append(factory(context))
     return found
+
+
+def audit_store_factory(integrations: Iterable[Integration]) -> AuditStoreFactory | None:
+    """The audit store an integration provides, or None for the default; two providers are an error."""
+    providers = [i for i in integrations if i.audit_store is not None]
+    if len(providers) > 1:
+        names = ", ".join(i.name for i in providers)
+        msg = f"several integrations provide the audit store ({names}): remove all but one of these modules"
+        raise IntegrationError(msg)
+    return providers[0].audit_store if providers else None
