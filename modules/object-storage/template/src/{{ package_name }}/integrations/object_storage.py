@@ -1,0 +1,53 @@
+"""Object storage (added by the object-storage module): readiness check, call metrics and the model fetch.
+
+Settings are ``<PREFIX>OBJECT_STORAGE_*`` (see ``object_storage/_settings.py``). The check asks the bucket
+(HeadBucket) and joins ``/readyz``; with ``MODEL_KEY`` set, the ``prepare`` hook downloads the model artifact to
+the service's model path, verified against the shipped metadata, before the service loads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..logs import get_logger
+from ..object_storage import ObjectStorageSettings, ObjectStore, fetch_model
+from . import Integration, IntegrationContext
+
+NAME = "object-storage"
+
+log = get_logger(__name__)
+
+
+def integration(context: IntegrationContext) -> Integration:
+    """The bucket's readiness check and, when a model key is set, the model fetch before the model loads."""
+    settings = ObjectStorageSettings()
+    # The readiness probe asks once and waits no longer than a connection takes, so /readyz answers quickly.
+    probe_settings = settings.model_copy(
+        update={"max_attempts": 1, "read_timeout_seconds": settings.connect_timeout_seconds}
+    )
+    timeout = 2 * settings.connect_timeout_seconds + 1.0
+    if settings.bucket is None:
+        return Integration(NAME, check=_not_configured, check_timeout_seconds=timeout)
+    store = ObjectStore(settings, track=lambda: context.track(NAME))
+    probe = ObjectStore(probe_settings, track=lambda: context.track(NAME))
+
+    async def check() -> None:
+        await asyncio.to_thread(probe.ping)
+
+    async def prepare() -> None:
+        if settings.model_key is None:
+            return
+        fetched = await asyncio.to_thread(fetch_model, store, settings.model_key, context.settings.model_path)
+        log.info(
+            "model_fetched" if fetched.downloaded else "model_already_present",
+            key=settings.model_key,
+            path=str(fetched.path),
+            sha256=fetched.sha256,
+        )
+
+    return Integration(NAME, check=check, prepare=prepare, check_timeout_seconds=timeout)
+
+
+async def _not_configured() -> None:
+    msg = "no bucket configured: set OBJECT_STORAGE_BUCKET (with the service's prefix)"
+    raise RuntimeError(msg)
