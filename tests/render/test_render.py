@@ -200,6 +200,7 @@ EXPECTED_FILES = [
     "governance/fairness.toml",
     "models/MODEL_CARD.md",
     "models/credit-risk.json",
+    "models/drift-baseline.json",
     "models/credit-risk.skops",
     "models/fairness-report.json",
     "models/inventory.json",

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import State
 
 from . import __version__
 from ._meta import PROJECT_NAME
@@ -24,6 +25,7 @@ from .logs import configure_logging, get_logger
 from .metrics import Metrics
 from .middleware import RequestGuard
 from .model import ModelLoadError, ScoringModel, load_model
+from .model.drift import BASELINE_FILE, DriftMonitor, load_baseline
 from .model.explain import Explainer, explainer_for
 from .schemas import Applicant, Decision, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
 from .settings import Settings
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     app.state.model = None
     app.state.model_error = "not loaded yet"
     app.state.explainer = None
+    app.state.drift = None
     app.state.audit = None
     app.state.integrations = tuple(integrations)
     install_error_handlers(app)
@@ -121,11 +124,39 @@ def _load(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
         log.error("model_not_loaded", reason=str(exc))
         return
     app.state.model, app.state.model_error = model, None
+    app.state.drift = _drift_monitor(settings)
     metrics.model_info.labels(model.name, model.version, model.sha256).set(1)
     metrics.model_ready.set(1)
     log.info(
         "model_loaded", name=model.name, version=model.version, sha256=model.sha256, approved_on=str(approval.date)
     )
+
+
+def _drift_monitor(settings: Settings) -> DriftMonitor | None:
+    """Population drift against the baseline saved with the model (none if that file is missing)."""
+    path = settings.model_path.with_name(BASELINE_FILE)
+    try:
+        baseline = load_baseline(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("drift_baseline_missing", path=str(path), reason=str(exc))
+        return None
+    return DriftMonitor(baseline, window=settings.drift_window, min_samples=settings.drift_min_samples)
+
+
+def _observe_drift(state: State, applicant: Applicant, probability: float) -> None:
+    """Add the request to the drift window; every ``drift_update_every`` requests, refresh the gauges."""
+    monitor: DriftMonitor | None = getattr(state, "drift", None)
+    if monitor is None:
+        return
+    monitor.observe(applicant.model_dump(), probability)
+    settings: Settings = state.settings
+    if monitor.samples % settings.drift_update_every:
+        return
+    metrics: Metrics = state.metrics
+    for feature, value in monitor.psi().items():
+        metrics.drift_psi.labels(feature).set(value)
+        if value > settings.drift_psi_threshold:
+            log.warning("drift_over_threshold", feature=feature, psi=value, threshold=settings.drift_psi_threshold)
 
 
 def _explainer(model: ScoringModel, settings: Settings) -> Explainer | None:
@@ -202,6 +233,7 @@ def _routes(app: FastAPI) -> None:
         decision: Decision = outcome.decision if record or not settings.audit_enabled else "refer"
         metrics.decisions.labels(decision).inc()
         metrics.scores.observe(probability)
+        _observe_drift(request.app.state, applicant, probability)
         log.info("scored", decision=decision, model_version=model.version, audit_recorded=record is not None)
         return ScoreResponse(
             request_id=outcome.request_id,

@@ -61,6 +61,13 @@ class Metrics:
             ["integration"],
             registry=self.registry,
         )
+        self.drift_psi = Gauge(
+            "feature_drift_psi",
+            "Population stability index of recent requests against the training baseline, per feature "
+            "(feature='score' for the model's output).",
+            ["feature"],
+            registry=self.registry,
+        )
         self.audit_write_failures = Counter(
             "audit_write_failures", "Decisions whose audit record could not be written.", registry=self.registry
         )

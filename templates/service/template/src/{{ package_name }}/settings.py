@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     policy_version: str = Field(
         default="thresholds-1", min_length=1, description="Version of the decision policy, recorded on each decision."
     )
+    drift_window: int = Field(default=1000, ge=10, description="Recent requests compared with the training data.")
+    drift_min_samples: int = Field(default=200, ge=1, description="Requests needed before drift is reported.")
+    drift_update_every: int = Field(default=25, ge=1, description="Refresh the drift gauges every this many requests.")
+    drift_psi_threshold: float = Field(
+        default=0.2, gt=0, description="PSI above which a feature's drift is logged (alert rules use 0.2 and 0.25)."
+    )
     audit_enabled: bool = Field(default=True, description="Write every decision to the tamper-evident audit trail.")
     audit_path: Path = Field(default=Path("var/audit.db"), description="The SQLite audit trail (folder is created).")
     audit_archive_dir: Path = Field(

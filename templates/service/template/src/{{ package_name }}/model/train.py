@@ -24,6 +24,7 @@ from ..governance.fairness import FairnessPolicy, FairnessReport, assess, load_p
 from ..governance.files import FAIRNESS_REPORT
 from ..settings import Settings
 from .data import Dataset, digest, generate, split
+from .drift import BASELINE_FILE, build_baseline, write_baseline
 from .features import CATEGORICAL, FEATURES, NUMERIC, to_matrix
 
 MODEL_NAME = "credit-risk"
@@ -67,7 +68,7 @@ def train(
     output_dir: Path, *, rows: int = ROWS, seed: int = SEED, fairness_policy: FairnessPolicy | None = None
 ) -> TrainingResult:
     """Generate the data, fit, evaluate on a held-out split, and write the artifact, its metadata, the
-    fairness report and the model card.
+    drift baseline, the fairness report and the model card.
 
     ``fairness_policy`` defaults to ``governance/fairness.toml`` (read from the working directory).
     """
@@ -87,6 +88,8 @@ def train(
     sha256 = hashlib.sha256(payload).hexdigest()
     metadata = output_dir / f"{MODEL_NAME}.json"
     metadata.write_text(json.dumps(_metadata(sha256, metrics, data), indent=2, sort_keys=True) + "\n")
+    train_scores = pipeline.predict_proba(x[parts.train])[:, 1]
+    write_baseline(build_baseline(x[parts.train], train_scores), output_dir / BASELINE_FILE)
     approve_below, decline_above = default_thresholds()
     gender = np.asarray(data.gender)[parts.holdout]
     fairness = assess(y[parts.holdout], probabilities, gender, approve_below=approve_below, policy=policy)
