@@ -303,6 +303,8 @@ async def _check(integration: Integration, metrics: Metrics) -> str:
     else:
         result = "ok"
     metrics.integration_ready.labels(integration.name).set(1 if result == "ok" else 0)
+    if result != "ok" and not integration.required:
+        return f"degraded: {result}"
     return result
 
 
@@ -312,7 +314,8 @@ async def _readiness(request: Request) -> Readiness:
     results = await asyncio.gather(*(_check(i, request.app.state.metrics) for i in integrations))
     checks = {"model": "ok" if model else f"not loaded: {request.app.state.model_error}"}
     checks.update({i.name: result for i, result in zip(integrations, results, strict=True)})
-    ready = all(result == "ok" for result in checks.values())
+    optional = {i.name for i in integrations if not i.required}
+    ready = all(result == "ok" or name in optional for name, result in checks.items())
     return Readiness(
         status="ready" if ready else "not_ready",
         model=model.name if model else None,

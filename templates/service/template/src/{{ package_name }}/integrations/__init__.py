@@ -8,7 +8,8 @@ module in this package and calls that function; nothing else in the service is e
   model path); if one raises, the model is not loaded, ``/readyz`` says why and the service stays up;
 - each ``startup`` hook runs in the app's lifespan (and each ``shutdown`` hook when it stops);
 - each ``check`` joins ``GET /readyz``: the service is ready only when the model is loaded and every
-  check passes within its timeout;
+  check passes within its timeout; the check of an optional integration (``required=False``, such as
+  a cache the service can work without) is reported as ``degraded: <why>`` and does not fail readiness;
 - calls wrapped in :meth:`IntegrationContext.track` appear in ``integration_calls_total`` and
   ``integration_call_duration_seconds`` (labels: integration and outcome, never request data);
 - an ``audit_store`` opens the audit trail in place of the default SQLite file, both for the service
@@ -53,6 +54,7 @@ class Integration:
     startup: Hook | None = None
     shutdown: Hook | None = None
     check_timeout_seconds: float = 2.0
+    required: bool = True
     audit_store: AuditStoreFactory | None = None
 
 
