@@ -18,12 +18,16 @@ NAME = "postgres"
 log = get_logger(__name__)
 
 
+async def _say_inactive() -> None:
+    """Logged when the service starts (not when the CLI discovers integrations)."""
+    log.warning("postgres_not_configured", hint=f"set {ENV}URL to keep the audit trail in PostgreSQL")
+
+
 def integration(context: IntegrationContext) -> Integration:
     """The readiness check, the pool's shutdown and the audit store, when a database is configured."""
     settings = PostgresSettings()
     if not settings.configured:
-        log.warning("postgres_not_configured", hint=f"set {ENV}URL to keep the audit trail in PostgreSQL")
-        return Integration(NAME)
+        return Integration(NAME, startup=_say_inactive)
     database = Database(settings, package=PACKAGE_NAME, track=lambda: context.track(NAME))
     return Integration(
         NAME,

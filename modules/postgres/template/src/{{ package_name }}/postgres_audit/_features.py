@@ -9,6 +9,7 @@ from psycopg.errors import QueryCanceled
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from ..audit import canonical_json
 from ._engine import DatabaseError, Track, translated, untracked
 
 
@@ -55,11 +56,5 @@ class FeatureStore:
                     "INSERT INTO customer_features (customer_id, features) VALUES (:id, CAST(:f AS jsonb)) "
                     "ON CONFLICT (customer_id) DO UPDATE SET features = EXCLUDED.features, updated_at = now()"
                 ),
-                {"id": customer_id, "f": _json(features)},
+                {"id": customer_id, "f": canonical_json(dict(features))},
             )
-
-
-def _json(features: Mapping[str, Any]) -> str:
-    from ..audit import canonical_json
-
-    return canonical_json(dict(features))
