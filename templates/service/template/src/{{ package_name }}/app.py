@@ -29,6 +29,7 @@ from .model.drift import BASELINE_FILE, DriftMonitor, load_baseline
 from .model.explain import Explainer, explainer_for
 from .schemas import Applicant, Decision, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
 from .settings import Settings
+from .tracing import configure_tracing
 
 log = get_logger(__name__)
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     """
     settings = settings or Settings()
     configure_logging(settings.log_level)
+    configure_tracing()
     metrics = Metrics()
     if integrations is None:
         integrations = discover(IntegrationContext(settings, metrics))

@@ -19,6 +19,7 @@ from .metrics import Metrics
 from .model import ScoringModel
 from .schemas import PERSONAL_FIELDS, Applicant, Decision, Explanation
 from .settings import Settings
+from .tracing import tracer
 
 DECISION = "decision"
 ROLLOUT_ARM = "champion"  # the only arm until champion/challenger rollout exists
@@ -84,9 +85,10 @@ def record_decision(
 
 
 def _wait(future: Future[AuditRecord], timeout: float) -> AuditRecord:
-    try:
-        return future.result(timeout)
-    except FutureTimeout:
-        if future.cancel():  # never written, and now it never will be
-            raise
-        return future.result()  # already in a transaction being committed: its outcome decides
+    with tracer.start_as_current_span("audit.write"):
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            if future.cancel():  # never written, and now it never will be
+                raise
+            return future.result()  # already in a transaction being committed: its outcome decides

@@ -14,11 +14,13 @@ import uuid
 from typing import Any
 
 import structlog
+from opentelemetry.trace import SpanKind
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .logs import get_logger
 from .metrics import Metrics
+from .tracing import tracer
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -58,15 +60,23 @@ class RequestGuard:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
-        try:
-            refusal = self._refusal(scope["method"], headers)
-            if refusal is not None:
-                await _send_error(send_with_id, request_id, *refusal)
-            else:
-                await self.app(scope, self._limited(receive), send_with_id)
-        finally:
-            self._observe(scope, status["code"], time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("request_id")
+        with tracer.start_as_current_span("http.request", kind=SpanKind.SERVER) as span:
+            try:
+                refusal = self._refusal(scope["method"], headers)
+                if refusal is not None:
+                    await _send_error(send_with_id, request_id, *refusal)
+                else:
+                    await self.app(scope, self._limited(receive), send_with_id)
+            finally:
+                route = self._observe(scope, status["code"], time.perf_counter() - started)
+                span.set_attributes(
+                    {
+                        "http.request.method": scope["method"],
+                        "http.route": route,
+                        "http.response.status_code": status["code"],
+                    }
+                )
+                structlog.contextvars.unbind_contextvars("request_id")
 
     def _refusal(self, method: str, headers: dict[str, str]) -> tuple[int, str, str] | None:
         if method not in _BODY_METHODS:
@@ -94,11 +104,12 @@ class RequestGuard:
 
         return limited_receive
 
-    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", "unmatched")
+    def _observe(self, scope: Scope, status: int, seconds: float) -> str:
+        route: str = getattr(scope.get("route"), "path", "unmatched")
         self.metrics.requests.labels(route, scope["method"], str(status)).inc()
         self.metrics.latency.labels(route).observe(seconds)
         log.info("request", method=scope["method"], route=route, status=status, ms=round(seconds * 1000, 2))
+        return route
 
 
 def _request_id(candidate: str | None) -> str:

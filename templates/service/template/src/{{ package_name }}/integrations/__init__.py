@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from ..audit import AuditStore
 from ..metrics import Metrics
 from ..settings import Settings
+from ..tracing import tracer
 
 Hook = Callable[[], Awaitable[None]]
 AuditStoreFactory = Callable[[Settings], AuditStore]
@@ -70,12 +71,14 @@ class IntegrationContext:
         """Count and time one call to an external system; the outcome is ``ok`` or ``error``."""
         started = time.perf_counter()
         outcome = "error"
-        try:
-            yield
-            outcome = "ok"
-        finally:
-            self.metrics.integration_calls.labels(integration, outcome).inc()
-            self.metrics.integration_latency.labels(integration).observe(time.perf_counter() - started)
+        with tracer.start_as_current_span("integration.call", attributes={"integration": integration}) as span:
+            try:
+                yield
+                outcome = "ok"
+            finally:
+                span.set_attribute("outcome", outcome)
+                self.metrics.integration_calls.labels(integration, outcome).inc()
+                self.metrics.integration_latency.labels(integration).observe(time.perf_counter() - started)
 
 
 def discover(context: IntegrationContext) -> list[Integration]:

@@ -15,6 +15,7 @@ from typing import Any
 import skops.io
 from sklearn.pipeline import Pipeline
 
+from ..tracing import tracer
 from .features import to_matrix
 
 # Exactly the types the training pipeline is made of (see train.build_pipeline); nothing else loads.
@@ -44,7 +45,8 @@ class ScoringModel:
 
     def probability_of_default(self, record: dict[str, Any]) -> float:
         """The model's probability that this applicant defaults."""
-        return float(self.pipeline.predict_proba(to_matrix([record]))[0, 1])
+        with tracer.start_as_current_span("model.predict"):
+            return float(self.pipeline.predict_proba(to_matrix([record]))[0, 1])
 
 
 def load_model(path: Path) -> ScoringModel:

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..schemas import Explanation, Reason
+from ..tracing import tracer
 from .artifact import ModelLoadError, ScoringModel
 from .data import digest, generate, split
 from .features import FEATURES, NUMERIC, derive, to_matrix
@@ -55,6 +56,10 @@ class Explainer:
 
     def explain(self, record: Mapping[str, Any]) -> tuple[float, Explanation]:
         """The probability of default and its explanation (every contribution, and the top reasons)."""
+        with tracer.start_as_current_span("model.predict", attributes={"explained": True}):
+            return self._explain(record)
+
+    def _explain(self, record: Mapping[str, Any]) -> tuple[float, Explanation]:
         transformed = self._columns.transform(to_matrix([record]))
         probability = float(self._classifier.predict_proba(transformed)[0, 1])
         per_column = self._coef * (transformed[0].astype(np.float64) - self._background)
