@@ -180,6 +180,7 @@ EXPECTED_FILES = [
     "Makefile",
     "README.md",
     "bench/bench_audit.py",
+    "bench/bench_metrics.py",
     "compose.yaml",
     "deploy/base/hpa.yaml",
     "deploy/base/kustomization.yaml",

@@ -13,6 +13,7 @@ stable, 0.1-0.2 moderate shift, over 0.2 (the default threshold, a setting) a sh
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import threading
@@ -49,7 +50,7 @@ class Bins:
                 return self.categories.index(str(value))
             except ValueError:
                 return len(self.categories) - 1
-        return int(np.searchsorted(self.edges, float(value), side="right"))
+        return bisect.bisect_right(self.edges, float(value))  # as np.searchsorted(side="right"), per value
 
     def to_json(self) -> dict[str, Any]:
         """As stored in the baseline file."""
