@@ -11,6 +11,7 @@ from generator import add_modules
 from generator._answers import parse_data_options
 
 from ._errors import handles_errors
+from ._options import Trust
 from ._output import print_add, progress
 
 EXAMPLES = """Examples:
@@ -30,10 +31,7 @@ def add(
     data: Annotated[
         list[str] | None, typer.Option("--data", "-d", help="An answer to a module question as key=value.")
     ] = None,
-    trust: Annotated[
-        bool,
-        typer.Option("--trust", help="Let untrusted modules run their tasks and migrations."),
-    ] = False,
+    trust: Trust = False,
 ) -> None:
     """Add integration modules to a generated project, each as its own copier application."""
     with progress() as step:

@@ -11,6 +11,7 @@ from generator import NewRequest, check_module, new_project, publish_module
 from generator.errors import CheckFailedError
 
 from ._errors import handles_errors
+from ._options import Trust
 from ._output import print_check, print_new_module, print_published, progress
 
 EXAMPLES = """Examples:
@@ -23,8 +24,6 @@ EXAMPLES = """Examples:
 """
 
 app = typer.Typer(name="module", help="Write, check and publish integration modules.", no_args_is_help=True)
-
-_TRUST = typer.Option("--trust", help="Let the module's tasks and migrations run.")
 
 
 @app.callback(epilog=EXAMPLES)
@@ -54,7 +53,7 @@ def new(
 @handles_errors
 def check(
     path: Annotated[Path, typer.Argument(help="The module's folder.")] = Path(),
-    trust: Annotated[bool, _TRUST] = False,
+    trust: Trust = False,
 ) -> None:
     """Render the module into fresh projects (each preset) and as an upgrade, and run its tests there."""
     with progress() as step:
@@ -70,7 +69,7 @@ def check(
 @handles_errors
 def publish(
     path: Annotated[Path, typer.Argument(help="The module's folder.")] = Path(),
-    trust: Annotated[bool, _TRUST] = False,
+    trust: Trust = False,
 ) -> None:
     """Check the module, then record its version in the registry that `list` and `add` read."""
     with progress() as step:

@@ -12,6 +12,7 @@ from generator import NewRequest, new_project
 from generator._answers import parse_data_options
 
 from ._errors import handles_errors
+from ._options import Trust
 from ._output import print_new, progress
 
 EXAMPLES = """Examples:
@@ -47,10 +48,7 @@ def new(
     module: Annotated[
         list[str] | None, typer.Option("--module", "-m", help="A module to add (repeatable).")
     ] = None,
-    trust: Annotated[
-        bool,
-        typer.Option("--trust", help="Let untrusted modules run their tasks and migrations."),
-    ] = False,
+    trust: Trust = False,
     git: Annotated[
         bool, typer.Option("--git/--no-git", help="Create a git repository with a first commit.")
     ] = True,

@@ -10,6 +10,7 @@ import typer
 from generator import remove_module
 
 from ._errors import handles_errors
+from ._options import Trust
 from ._output import print_remove, progress
 
 EXAMPLES = """Examples:
@@ -26,10 +27,7 @@ Files you edited are kept and listed; a module another module requires cannot be
 def remove(
     module: Annotated[str, typer.Argument(help="The module to remove.")],
     project: Annotated[Path, typer.Option("--project", "-p", help="The project to remove it from.")] = Path(),
-    trust: Annotated[
-        bool,
-        typer.Option("--trust", help="Let untrusted modules run their tasks and migrations."),
-    ] = False,
+    trust: Trust = False,
 ) -> None:
     """Remove a module's files and dependencies from a project, keeping files you edited."""
     with progress() as step:

@@ -11,6 +11,7 @@ from generator import update_project
 from generator.errors import UpdateConflictError
 
 from ._errors import handles_errors
+from ._options import Trust
 from ._output import print_update, progress
 
 EXAMPLES = """Examples:
@@ -29,10 +30,7 @@ def update(
     pretend: Annotated[
         bool, typer.Option("--pretend", help="Show per file what would change, without changing anything.")
     ] = False,
-    trust: Annotated[
-        bool,
-        typer.Option("--trust", help="Let untrusted modules run their tasks and migrations."),
-    ] = False,
+    trust: Trust = False,
 ) -> None:
     """Upgrade a project and its modules to their newest versions, keeping your edits."""
     with progress() as step:
