@@ -8,25 +8,35 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import State
 
 from . import __version__
 from ._meta import PROJECT_NAME
-from .access import current_caller
+from .access import UNAUTHORISED, ApiKeyAuthenticator, Caller, require
 from .audit import AuditError, AuditStore, SqliteAuditStore
-from .decisions import DECISION, Outcome, decision_body, record_decision
+from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
 from .governance.inventory import INVENTORY, require_approval
 from .integrations import AuditStoreFactory, Integration, IntegrationContext, audit_store_factory, discover
+from .keys import KeyStore
 from .logs import configure_logging, get_logger
 from .metrics import Metrics
 from .middleware import RequestGuard
 from .model import ModelLoadError, ScoringModel, load_model
 from .model.drift import BASELINE_FILE, DriftMonitor, load_baseline
 from .model.explain import Explainer, explainer_for
+from .oversight import (
+    AUDIT_WRITE_FAILED,
+    EXPLANATION_FAILED,
+    decision_record,
+    open_review_queue,
+    queue_referral,
+    referral,
+)
+from .oversight import router as oversight_router
 from .schemas import Applicant, Decision, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
 from .settings import Settings
 from .tracing import configure_tracing
@@ -70,6 +80,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
         if await _prepare(app, integrations, metrics):
             _load(app, settings, metrics)
         app.state.audit = _open_audit(settings, open_store)
+        app.state.reviews = open_review_queue(settings)
         for integration in integrations:
             if integration.startup is not None:
                 await integration.startup()
@@ -77,8 +88,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
         for integration in reversed(integrations):
             if integration.shutdown is not None:
                 await integration.shutdown()
-        if app.state.audit is not None:
-            app.state.audit.close()
+        _close_stores(app.state)
 
     app = FastAPI(
         title=PROJECT_NAME,
@@ -93,11 +103,20 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     app.state.explainer = None
     app.state.drift = None
     app.state.audit = None
+    app.state.reviews = None
+    app.state.authenticator = ApiKeyAuthenticator(KeyStore(settings.api_keys_path))  # or an OIDC module's
     app.state.integrations = tuple(integrations)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes, metrics=metrics)
     _routes(app)
+    app.include_router(oversight_router)
     return app
+
+
+def _close_stores(state: State) -> None:
+    for store in (state.audit, state.reviews):
+        if store is not None:
+            store.close()
 
 
 async def _prepare(app: FastAPI, integrations: Sequence[Integration], metrics: Metrics) -> bool:
@@ -184,11 +203,20 @@ def _open_audit(settings: Settings, open_store: AuditStoreFactory | None = None)
         return None
 
 
-def _predict(request: Request, model: ScoringModel, applicant: Applicant) -> tuple[float, Explanation | None]:
+def _predict(
+    request: Request, model: ScoringModel, applicant: Applicant
+) -> tuple[float, Explanation | None, str | None]:
+    """Probability, explanation, and EXPLANATION_FAILED when the explainer failed (fail safe: to a person)."""
     explainer: Explainer | None = request.app.state.explainer
+    features = applicant.model_dump()
     if explainer is None:
-        return model.probability_of_default(applicant.model_dump()), None
-    return explainer.explain(applicant.model_dump())
+        return model.probability_of_default(features), None, None
+    try:
+        probability, explanation = explainer.explain(features)
+    except Exception as exc:  # whatever broke, the decision must not be automated without its reasons
+        log.error("explanation_failed", error_type=type(exc).__name__, reason=str(exc))
+        return model.probability_of_default(features), None, EXPLANATION_FAILED
+    return probability, explanation, None
 
 
 def _model(request: Request) -> ScoringModel:
@@ -204,35 +232,40 @@ def _routes(app: FastAPI) -> None:
     @app.post(
         "/v1/score",
         response_model=ScoreResponse,
-        responses={**CLIENT_ERRORS, **NOT_READY},
+        responses={**CLIENT_ERRORS, **UNAUTHORISED, **NOT_READY},
         summary="Score one loan applicant",
     )
     def score(
         applicant: Applicant,
         request: Request,
         model: Annotated[ScoringModel, Depends(_model)],
-        caller: Annotated[str, Depends(current_caller)],
+        caller: Annotated[Caller, Depends(require("scorer"))],
     ) -> ScoreResponse:
         """The decision is written durably to the audit trail before this returns; if that fails, the
         decision is `refer` (human review) with `audit_recorded: false`, never an automated one."""
         settings: Settings = request.app.state.settings
         metrics: Metrics = request.app.state.metrics
         started = time.perf_counter()
-        probability, explanation = _predict(request, model, applicant)
+        probability, explanation, failure = _predict(request, model, applicant)
+        reason = failure or referral(applicant, decide(probability, settings))
         outcome = Outcome(
             request_id=request.scope["state"]["request_id"],
-            caller=caller,
+            caller=caller.name,
             probability=probability,
             score=to_score(probability),
-            decision=decide(probability, settings),
+            decision="refer" if reason else decide(probability, settings),
             explanation=explanation,
             latency_seconds=time.perf_counter() - started,
+            referral=reason,
         )
-        record = None
+        record, body = None, decision_body(outcome, applicant, model, settings)
         if settings.audit_enabled:
-            body = decision_body(outcome, applicant, model, settings)
             record = record_decision(request.app.state.audit, body, metrics, settings.audit_timeout_seconds)
-        decision: Decision = outcome.decision if record or not settings.audit_enabled else "refer"
+            if record is None:  # fail safe: what cannot be recorded is not decided automatically
+                body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
+        decision: Decision = body["decision"]
+        if decision == "refer":
+            queue_referral(request.app.state, body, record)
         metrics.decisions.labels(decision).inc()
         metrics.scores.observe(probability)
         _observe_drift(request.app.state, applicant, probability)
@@ -247,30 +280,22 @@ def _routes(app: FastAPI) -> None:
             model_version=model.version,
             audit_recorded=record is not None,
             explanation=explanation,
+            referral=body["referral"],
+            disclosure=settings.disclosure_text,
         )
 
     @app.get(
         "/v1/decisions/{decision_id}",
         response_model=DecisionRecord,
-        responses={404: {"model": ErrorResponse, "description": "No recorded decision has this id."}},
-        summary="One recorded decision with its explanation",
+        responses={**UNAUTHORISED, 404: {"model": ErrorResponse, "description": "No recorded decision has this id."}},
+        summary="One recorded decision with its explanation and reviews",
     )
     def get_decision(
-        decision_id: str, request: Request, caller: Annotated[str, Depends(current_caller)]
+        decision_id: str, request: Request, caller: Annotated[Caller, Depends(require("scorer", "reviewer", "auditor"))]
     ) -> DecisionRecord:
-        """Open to every caller until authentication exists: it will authorise ``caller`` here."""
-        del caller  # the seam: the authentication issue restricts this to authorised roles
-        store: AuditStore | None = request.app.state.audit
-        record = store.get(decision_id) if store is not None else None
-        if record is None or record.kind != DECISION:
-            raise HTTPException(404, "no recorded decision has this id")
-        return DecisionRecord(
-            decision_id=record.id,
-            recorded_at=record.created_at,
-            record_hash=record.hash,
-            previous_hash=record.prev_hash,
-            decision=dict(record.body),
-        )
+        """The decision as recorded, whether it waits for or went through human review, and every review."""
+        del caller  # authorised by the dependency
+        return decision_record(request.app.state, decision_id)
 
     @app.get("/healthz", summary="Liveness: the process is up")
     def healthz() -> dict[str, str]:

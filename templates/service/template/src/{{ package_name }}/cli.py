@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         "--fairness-policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY})."
     )
     _add_audit(commands.add_parser("audit", help="Verify, export or archive the audit trail."))
+    _add_keys(commands.add_parser("keys", help="Create, list or revoke API keys (stored hashed)."))
     commands.add_parser("version", help="Print the version.")
     _model_parser(commands.add_parser("model", help="Model governance: fairness gate and approvals."))
     return parser
@@ -50,6 +51,48 @@ def _model_parser(model: argparse.ArgumentParser) -> None:
     approve.add_argument("--date", type=_date, help="Date of the approval, YYYY-MM-DD (default: today).")
     approve.add_argument("--note", default="", help="Reference to the validation report or committee minutes.")
     approve.add_argument("--inventory", type=Path, help="The inventory (default: inventory.json beside the model).")
+
+
+def _add_keys(keys: argparse.ArgumentParser) -> None:
+    actions = keys.add_subparsers(dest="keys_command", required=True)
+    create = actions.add_parser("create", help="Create a key; it is printed once and only its hash is stored.")
+    create.add_argument("--name", required=True, help="Who holds it (recorded on every decision and review).")
+    create.add_argument(
+        "--role", action="append", required=True, choices=["scorer", "reviewer", "auditor"], help="Repeatable."
+    )
+    actions.add_parser("list", help="Names, roles and creation dates (never the keys).")
+    revoke = actions.add_parser("revoke", help="Delete a key; the service refuses it from the next request.")
+    revoke.add_argument("--name", required=True, help="The key's name.")
+
+
+def _hint_first_key(settings: Settings) -> None:
+    from .keys import KeyStore
+
+    if not KeyStore(settings.api_keys_path).entries():
+        print(  # noqa: T201
+            f"note: no API keys in {settings.api_keys_path}: every endpoint except /healthz, /readyz and /metrics "
+            f"answers 401. Create one: {PROJECT_NAME} keys create --role scorer --name <who>",
+            file=sys.stderr,
+        )
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from .keys import KeyStore
+    from .settings import Settings
+
+    store = KeyStore(Settings().api_keys_path)
+    if args.keys_command == "create":
+        key = store.create(args.name, tuple(args.role))
+        print(key)  # noqa: T201 -- the only time the key is shown
+        roles = ", ".join(args.role)
+        print(f"stored the hash of {args.name}'s key ({roles}) in {store.path}; keep the key secret", file=sys.stderr)  # noqa: T201
+    elif args.keys_command == "list":
+        for item in store.entries():
+            print(f"{item.name}\t{','.join(item.roles)}\t{item.created_at}")  # noqa: T201
+    else:
+        store.revoke(args.name)
+        print(f"revoked {args.name}'s key", file=sys.stderr)  # noqa: T201
+    return 0
 
 
 def _add_audit(audit: argparse.ArgumentParser) -> None:
@@ -85,6 +128,7 @@ def _serve(host: str | None, port: int | None) -> int:
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    _hint_first_key(settings)
     app = create_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
@@ -176,9 +220,10 @@ def _is_user_error(exc: Exception) -> bool:
     if isinstance(exc, OSError):
         return True
     from .governance.errors import GovernanceError  # imported lazily: `version` stays instant
+    from .keys import KeyStoreError
     from .model import ModelLoadError
 
-    return isinstance(exc, GovernanceError | ModelLoadError)
+    return isinstance(exc, GovernanceError | ModelLoadError | KeyStoreError)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -190,6 +235,8 @@ def _run(args: argparse.Namespace) -> int:
         return _model(args)
     if args.command == "audit":
         return _audit(args)
+    if args.command == "keys":
+        return _keys(args)
     print(f"{PROJECT_NAME} {__version__}")  # noqa: T201
     return 0
 

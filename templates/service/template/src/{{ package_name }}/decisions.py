@@ -37,6 +37,7 @@ class Outcome:
     decision: Decision
     explanation: Explanation | None
     latency_seconds: float
+    referral: str | None = None
 
 
 def minimised_features(applicant: Applicant) -> dict[str, Any]:
@@ -63,6 +64,7 @@ def decision_body(outcome: Outcome, applicant: Applicant, model: ScoringModel, s
         "rollout_arm": ROLLOUT_ARM,
         "latency_ms": round(outcome.latency_seconds * 1000, 3),
         "caller": outcome.caller,
+        "referral": outcome.referral,
     }
 
 
@@ -74,7 +76,7 @@ def record_decision(
     try:
         if store is None:
             raise RuntimeError("the audit trail is not open")  # counted like any failed write
-        record = _wait(store.submit(DECISION, body), timeout)
+        record = wait_for_record(store.submit(DECISION, body), timeout)
     except Exception as exc:  # any failure: the caller must not issue an automated decision
         metrics.audit_write_failures.inc()
         log.error("audit_write_failed", error_type=type(exc).__name__, reason=str(exc))
@@ -84,7 +86,8 @@ def record_decision(
     return record
 
 
-def _wait(future: Future[AuditRecord], timeout: float) -> AuditRecord:
+def wait_for_record(future: Future[AuditRecord], timeout: float) -> AuditRecord:
+    """The record once durable; on timeout, cancel the write if it has not started, else wait for it."""
     with tracer.start_as_current_span("audit.write"):
         try:
             return future.result(timeout)

@@ -14,7 +14,16 @@ from .schemas import ErrorResponse, FieldError
 
 log = get_logger(__name__)
 
-_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 503: "not_ready"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    409: "conflict",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    503: "not_ready",
+}
 CLIENT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Malformed JSON body."},
     413: {"model": ErrorResponse, "description": "Body larger than the configured limit."},

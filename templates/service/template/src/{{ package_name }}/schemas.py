@@ -11,7 +11,7 @@ import unicodedata
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 EmploymentType = Literal["salaried", "self_employed", "business_owner", "unemployed", "retired"]
 Region = Literal["north", "south", "east", "west", "central", "northeast"]
@@ -78,6 +78,11 @@ class Applicant(BaseModel):
     age_band: AgeBand
     loan_amount: float = Field(gt=0, le=1_000_000_000, description="Requested amount in INR.")
     loan_tenure_months: int = Field(ge=1, le=480)
+    politically_exposed: bool = Field(
+        default=False,
+        json_schema_extra=_PERSONAL,
+        description="A politically exposed person: policy sends the application to human review.",
+    )
 
 
 class Reason(BaseModel):
@@ -119,6 +124,14 @@ class ScoreResponse(BaseModel):
         "an automated approval or decline.",
     )
     explanation: Explanation | None = Field(default=None, description="Reason codes (null when disabled).")
+    referral: str | None = Field(
+        default=None,
+        description="Why the case went to human review (grey_zone, policy:<flag>, explanation_failed, "
+        "audit_write_failed); null for an automated decision.",
+    )
+    disclosure: str = Field(
+        default="", description="Tell the applicant: an automated model was used, and how to ask for human review."
+    )
 
 
 class DecisionRecord(BaseModel):
@@ -129,17 +142,63 @@ class DecisionRecord(BaseModel):
     record_hash: str
     previous_hash: str
     decision: dict[str, JsonValue] = Field(description="The decision record as written (no personal data).")
+    review_status: Literal["none", "pending", "reviewed"] = Field(
+        default="none", description="Whether the decision waits in, or has been through, human review."
+    )
+    reviews: list[dict[str, JsonValue]] = Field(
+        default_factory=list, description="Every review and appeal of the decision, as audited, oldest first."
+    )
+
+
+Reasoning = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+"""Free text a person writes (a reviewer's reason, an appeal's grounds): recorded as is, so no personal data."""
+
+
+class ReviewRequest(BaseModel):
+    """``POST /v1/decisions/{id}/review``: the reviewer's final decision and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "decline"]
+    reason: Reasoning = Field(description="Mandatory: why (recorded in the audit trail).")
+
+
+class AppealRequest(BaseModel):
+    """``POST /v1/decisions/{id}/appeal``: the applicant asks for a human to look at the decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reasoning = Field(description="The applicant's grounds, as given.")
+
+
+class ReviewAction(BaseModel):
+    """A review or an appeal as recorded: the audit record that holds it and its content."""
+
+    decision_id: str
+    record_id: str = Field(description="Id of the audit record of this action.")
+    action: Literal["review", "appeal"]
+    by: str = Field(description="The authenticated caller (key name) who acted.")
+    body: dict[str, JsonValue]
+
+
+class ReviewCase(BaseModel):
+    """``GET /v1/reviews``: one case waiting for a reviewer."""
+
+    case_id: str = Field(description="The decision id, or the request id when the decision was not recorded.")
+    decision_id: str | None
+    request_id: str
+    reason: str = Field(description="grey_zone, policy:<flag>, explanation_failed, audit_write_failed or appeal.")
+    queued_at: str
+    decision: dict[str, JsonValue] = Field(description="The decision as recorded (no personal data).")
 
 
 class Readiness(BaseModel):
-    """``GET /readyz``: ready only when the model is loaded and every required integration's check passes."""
+    """``GET /readyz``: ready only when the model is loaded and every integration's check passes."""
 
     status: Literal["ready", "not_ready"]
     model: str | None = None
     model_version: str | None = None
-    checks: dict[str, str] = Field(
-        default_factory=dict, description="Each check: 'ok', why it failed, or 'degraded: <why>' if optional."
-    )
+    checks: dict[str, str] = Field(default_factory=dict, description="Each check: 'ok' or why it failed.")
 
 
 class FieldError(BaseModel):

@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     audit_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Longest wait for a durable audit write before the decision is referred."
     )
+    api_keys_path: Path = Field(
+        default=Path("var/api-keys.json"),
+        description="API keys with roles, stored hashed (`keys create`), re-read when changed; no file: 401 for all.",
+    )
+    review_path: Path = Field(
+        default=Path("var/reviews.db"), description="The human review queue (SQLite; survives restarts)."
+    )
+    disclosure_text: str = Field(
+        default="This decision was made with the help of an automated credit-risk model. You may ask for it to be "
+        "reviewed by a person: quote the decision id to your branch or the lender's grievance officer.",
+        min_length=1,
+        description="Told to every applicant with the decision (`disclosure` in the score response).",
+    )
     explanations_enabled: bool = Field(default=True, description="Return and record reason codes with each decision.")
     explanation_reasons: int = Field(default=4, ge=1, le=9, description="How many reason codes a decision carries.")
 
