@@ -9,11 +9,12 @@
 from ._database import Database
 from ._engine import DatabaseError, database_url, make_engine, where
 from ._features import FeatureLookupError, FeatureStore
-from ._migrate import MIGRATIONS, head_revision, migrate, schema_revision
+from ._migrate import HEAD_REVISION, MIGRATIONS, head_revision, migrate, schema_revision
 from ._settings import PostgresSettings
 from ._store import PostgresAuditStore
 
 __all__ = [
+    "HEAD_REVISION",
     "MIGRATIONS",
     "Database",
     "DatabaseError",

@@ -10,7 +10,7 @@ from ..audit import AuditStore
 from ..settings import Settings
 from ._engine import DatabaseError, Track, make_engine, translated, untracked, where
 from ._features import FeatureStore
-from ._migrate import current_revision, head_revision
+from ._migrate import HEAD_REVISION, current_revision
 from ._settings import PostgresSettings
 from ._store import PostgresAuditStore
 
@@ -25,7 +25,7 @@ class Database:
         self.package = package
         self._track = track
         self._engine: Engine | None = None
-        self.head = head_revision()
+        self.head = HEAD_REVISION
 
     @property
     def engine(self) -> Engine:
