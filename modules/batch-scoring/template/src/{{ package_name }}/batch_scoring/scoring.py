@@ -26,6 +26,7 @@ from ..decisions import ROLLOUT_ARM
 from ..governance.inventory import INVENTORY, require_approval
 from ..model import ModelLoadError, ScoringModel, load_model
 from ..model.explain import Explainer, Vector, training_means, training_record
+from ..oversight import GREY_ZONE
 from ..schemas import PERSONAL_FIELDS, Applicant, Decision, Explanation
 from ..settings import Settings
 from .errors import BatchScoringError
@@ -188,6 +189,9 @@ def audit_body(row: Mapping[str, Any], model: ScoringModel, settings: Settings, 
         "rollout_arm": ROLLOUT_ARM,
         "latency_ms": row["latency_ms"],
         "caller": caller,
+        # oversight.referral for an applicant without policy flags: the batch never reads personal
+        # columns (politically_exposed among them), so only the grey zone refers.
+        "referral": GREY_ZONE if row["decision"] == "refer" else None,
         "channel": "batch",
         "batch": {"run_id": row["run_id"], "application_id": row[ID_COLUMN]},
     }
