@@ -71,8 +71,12 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     configure_logging(settings.log_level)
     configure_tracing()
     metrics = Metrics()
+
+    def score(applicant: Applicant, *, request_id: str, caller: str) -> ScoreResponse:
+        return score_applicant(app.state, applicant, request_id=request_id, caller=caller)
+
     if integrations is None:
-        integrations = discover(IntegrationContext(settings, metrics))
+        integrations = discover(IntegrationContext(settings, metrics, score))
     open_store = audit_store_factory(integrations)
 
     @asynccontextmanager
@@ -204,10 +208,9 @@ def _open_audit(settings: Settings, open_store: AuditStoreFactory | None = None)
 
 
 def _predict(
-    request: Request, model: ScoringModel, applicant: Applicant
+    explainer: Explainer | None, model: ScoringModel, applicant: Applicant
 ) -> tuple[float, Explanation | None, str | None]:
     """Probability, explanation, and EXPLANATION_FAILED when the explainer failed (fail safe: to a person)."""
-    explainer: Explainer | None = request.app.state.explainer
     features = applicant.model_dump()
     if explainer is None:
         return model.probability_of_default(features), None, None
@@ -219,11 +222,57 @@ def _predict(
     return probability, explanation, None
 
 
-def _model(request: Request) -> ScoringModel:
-    model: ScoringModel | None = request.app.state.model
+def score_applicant(state: State, applicant: Applicant, *, request_id: str, caller: str) -> ScoreResponse:
+    """Score, decide and record one applicant: ``POST /v1/score``, and integrations through ``context.score``.
+
+    ``state`` is the running app's state (model, explainer, audit trail, settings, metrics). The decision
+    is written durably to the audit trail before this returns; if that fails, the decision is `refer`
+    (human review) with `audit_recorded: false`, never an automated one. Raises :class:`NotReadyError`
+    while no verified model is loaded. Blocking (model and audit write): call it from a worker thread.
+    """
+    model: ScoringModel | None = state.model
     if model is None:
-        raise NotReadyError(request.app.state.model_error)
-    return model
+        raise NotReadyError(state.model_error)
+    settings: Settings = state.settings
+    metrics: Metrics = state.metrics
+    started = time.perf_counter()
+    probability, explanation, failure = _predict(state.explainer, model, applicant)
+    reason = failure or referral(applicant, decide(probability, settings))
+    outcome = Outcome(
+        request_id=request_id,
+        caller=caller,
+        probability=probability,
+        score=to_score(probability),
+        decision="refer" if reason else decide(probability, settings),
+        explanation=explanation,
+        latency_seconds=time.perf_counter() - started,
+        referral=reason,
+    )
+    record, body = None, decision_body(outcome, applicant, model, settings)
+    if settings.audit_enabled:
+        record = record_decision(state.audit, body, metrics, settings.audit_timeout_seconds)
+        if record is None:  # fail safe: what cannot be recorded is not decided automatically
+            body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
+    decision: Decision = body["decision"]
+    if decision == "refer":
+        queue_referral(state, body, record)
+    metrics.decisions.labels(decision).inc()
+    metrics.scores.observe(probability)
+    _observe_drift(state, applicant, probability)
+    log.info("scored", decision=decision, model_version=model.version, audit_recorded=record is not None)
+    return ScoreResponse(
+        request_id=outcome.request_id,
+        decision_id=record.id if record else None,
+        score=outcome.score,
+        probability_of_default=round(probability, 6),
+        decision=decision,
+        model_name=model.name,
+        model_version=model.version,
+        audit_recorded=record is not None,
+        explanation=explanation,
+        referral=body["referral"],
+        disclosure=settings.disclosure_text,
+    )
 
 
 def _routes(app: FastAPI) -> None:
@@ -236,53 +285,12 @@ def _routes(app: FastAPI) -> None:
         summary="Score one loan applicant",
     )
     def score(
-        applicant: Applicant,
-        request: Request,
-        model: Annotated[ScoringModel, Depends(_model)],
-        caller: Annotated[Caller, Depends(require("scorer"))],
+        applicant: Applicant, request: Request, caller: Annotated[Caller, Depends(require("scorer"))]
     ) -> ScoreResponse:
         """The decision is written durably to the audit trail before this returns; if that fails, the
         decision is `refer` (human review) with `audit_recorded: false`, never an automated one."""
-        settings: Settings = request.app.state.settings
-        metrics: Metrics = request.app.state.metrics
-        started = time.perf_counter()
-        probability, explanation, failure = _predict(request, model, applicant)
-        reason = failure or referral(applicant, decide(probability, settings))
-        outcome = Outcome(
-            request_id=request.scope["state"]["request_id"],
-            caller=caller.name,
-            probability=probability,
-            score=to_score(probability),
-            decision="refer" if reason else decide(probability, settings),
-            explanation=explanation,
-            latency_seconds=time.perf_counter() - started,
-            referral=reason,
-        )
-        record, body = None, decision_body(outcome, applicant, model, settings)
-        if settings.audit_enabled:
-            record = record_decision(request.app.state.audit, body, metrics, settings.audit_timeout_seconds)
-            if record is None:  # fail safe: what cannot be recorded is not decided automatically
-                body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
-        decision: Decision = body["decision"]
-        if decision == "refer":
-            queue_referral(request.app.state, body, record)
-        metrics.decisions.labels(decision).inc()
-        metrics.scores.observe(probability)
-        _observe_drift(request.app.state, applicant, probability)
-        log.info("scored", decision=decision, model_version=model.version, audit_recorded=record is not None)
-        return ScoreResponse(
-            request_id=outcome.request_id,
-            decision_id=record.id if record else None,
-            score=outcome.score,
-            probability_of_default=round(probability, 6),
-            decision=decision,
-            model_name=model.name,
-            model_version=model.version,
-            audit_recorded=record is not None,
-            explanation=explanation,
-            referral=body["referral"],
-            disclosure=settings.disclosure_text,
-        )
+        request_id: str = request.scope["state"]["request_id"]
+        return score_applicant(request.app.state, applicant, request_id=request_id, caller=caller.name)
 
     @app.get(
         "/v1/decisions/{decision_id}",

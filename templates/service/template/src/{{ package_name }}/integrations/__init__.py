@@ -10,6 +10,8 @@ module in this package and calls that function; nothing else in the service is e
 - each ``check`` joins ``GET /readyz``: the service is ready only when the model is loaded and every
   check passes within its timeout; the check of an optional integration (``required=False``, such as
   a cache the service can work without) is reported as ``degraded: <why>`` and does not fail readiness;
+- :attr:`IntegrationContext.score` scores an applicant exactly as ``POST /v1/score`` does (model,
+  policy, explanation, audit record), for modules that take applicants from elsewhere (an event bus);
 - calls wrapped in :meth:`IntegrationContext.track` appear in ``integration_calls_total`` and
   ``integration_call_duration_seconds`` (labels: integration and outcome, never request data);
 - an ``audit_store`` opens the audit trail in place of the default SQLite file, both for the service
@@ -27,9 +29,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..audit import AuditStore
 from ..metrics import Metrics
+from ..schemas import Applicant, ScoreResponse
 from ..settings import Settings
 from ..tracing import tracer
 
@@ -59,12 +63,27 @@ class Integration:
     audit_store: AuditStoreFactory | None = None
 
 
+class Scorer(Protocol):
+    """Scores one applicant as ``POST /v1/score`` does; raises ``NotReadyError`` while no model is loaded."""
+
+    def __call__(self, applicant: Applicant, *, request_id: str, caller: str) -> ScoreResponse:
+        """Score, decide, record in the audit trail (blocking: call it from a worker thread)."""
+        ...
+
+
+def _outside_a_service(applicant: Applicant, *, request_id: str, caller: str) -> ScoreResponse:
+    del applicant, request_id, caller
+    msg = "scoring needs a running service: create_app() gives each integration its score function"
+    raise RuntimeError(msg)
+
+
 @dataclass(frozen=True)
 class IntegrationContext:
-    """What the service hands to each module: its settings and its metrics."""
+    """What the service hands to each module: its settings, its metrics and its scoring function."""
 
     settings: Settings
     metrics: Metrics
+    score: Scorer = _outside_a_service
 
     @contextmanager
     def track(self, integration: str) -> Iterator[None]:
