@@ -57,7 +57,9 @@ def test_installed_wheel_generates_from_any_folder(wheel: Path, tmp_path: Path) 
         [factory, "list", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     entries = json.loads(listing.stdout)
-    assert [e["name"] for e in entries if e["kind"] == "template"] == ["service"]
+    assert sorted(e["name"] for e in entries if e["kind"] == "template") == ["module", "service"]
+    bundled_modules = {e["name"] for e in entries if e["kind"] == "module"}
+    assert {"postgres", "redis-cache", "event-bus", "object-storage", "batch-scoring"} <= bundled_modules
     # the installed copy reads templates from site-packages, not from this checkout
     located = subprocess.run(
         [
