@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -16,12 +16,16 @@ from starlette.datastructures import State
 from . import __version__
 from ._meta import PROJECT_NAME
 from .access import UNAUTHORISED, ApiKeyAuthenticator, Caller, require
+from .admin import router as admin_router
 from .audit import AuditError, AuditStore, SqliteAuditStore
+from .controls import open_incident
 from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
 from .governance.inventory import INVENTORY, require_approval
+from .incidents import IncidentError, IncidentRegister
 from .integrations import AuditStoreFactory, Integration, IntegrationContext, audit_store_factory, discover
 from .keys import KeyStore
+from .killswitch import KILL_SWITCH, KillSwitch, fallback_decision
 from .logs import configure_logging, get_logger
 from .metrics import Metrics
 from .middleware import RequestGuard
@@ -31,12 +35,14 @@ from .model.explain import Explainer, explainer_for
 from .oversight import (
     AUDIT_WRITE_FAILED,
     EXPLANATION_FAILED,
+    GREY_ZONE,
     decision_record,
     open_review_queue,
     queue_referral,
     referral,
 )
 from .oversight import router as oversight_router
+from .rollout import CHAMPION, Arm, deciding_arm, load_challenger, shadow_result
 from .schemas import Applicant, Decision, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
 from .settings import Settings
 from .tracing import configure_tracing
@@ -85,6 +91,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
             _load(app, settings, metrics)
         app.state.audit = _open_audit(settings, open_store)
         app.state.reviews = open_review_queue(settings)
+        app.state.incidents = _open_incidents(settings)
         for integration in integrations:
             if integration.startup is not None:
                 await integration.startup()
@@ -108,17 +115,22 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     app.state.drift = None
     app.state.audit = None
     app.state.reviews = None
+    app.state.incidents = None
+    app.state.challenger = None
+    app.state.kill_switch = KillSwitch(settings.kill_switch_path)  # re-read when it changes: no restart
+    metrics.kill_switch_engaged.set_function(lambda: float(app.state.kill_switch.state().engaged))
     app.state.authenticator = ApiKeyAuthenticator(KeyStore(settings.api_keys_path))  # or an OIDC module's
     app.state.integrations = tuple(integrations)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes, metrics=metrics)
     _routes(app)
     app.include_router(oversight_router)
+    app.include_router(admin_router)
     return app
 
 
 def _close_stores(state: State) -> None:
-    for store in (state.audit, state.reviews):
+    for store in (state.audit, state.reviews, state.incidents):
         if store is not None:
             store.close()
 
@@ -150,6 +162,7 @@ def _load(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
         return
     app.state.model, app.state.model_error = model, None
     app.state.drift = _drift_monitor(settings)
+    app.state.challenger = load_challenger(settings)
     metrics.model_info.labels(model.name, model.version, model.sha256).set(1)
     metrics.model_ready.set(1)
     log.info(
@@ -182,12 +195,25 @@ def _observe_drift(state: State, applicant: Applicant, probability: float) -> No
         metrics.drift_psi.labels(feature).set(value)
         if value > settings.drift_psi_threshold:
             log.warning("drift_over_threshold", feature=feature, psi=value, threshold=settings.drift_psi_threshold)
+            summary = f"drift of {feature} over the threshold (PSI {value:.3f} > {settings.drift_psi_threshold})"
+            open_incident(
+                state.incidents, state.audit, "drift", f"drift:{feature}", summary, feature=feature, psi=value
+            )
 
 
 def _explainer(model: ScoringModel, settings: Settings) -> Explainer | None:
     if not settings.explanations_enabled:
         return None
     return explainer_for(model, settings.model_path.with_suffix(".json"), settings.explanation_reasons)
+
+
+def _open_incidents(settings: Settings) -> IncidentRegister | None:
+    """The incident register, or None (logged: incidents are then only in the log)."""
+    try:
+        return IncidentRegister(settings.incident_path)
+    except IncidentError as exc:
+        log.error("incident_register_not_open", reason=str(exc))
+        return None
 
 
 def _open_audit(settings: Settings, open_store: AuditStoreFactory | None = None) -> AuditStore | None:
@@ -236,24 +262,34 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
     settings: Settings = state.settings
     metrics: Metrics = state.metrics
     started = time.perf_counter()
-    probability, explanation, failure = _predict(state.explainer, model, applicant)
+    suspended: bool = state.kill_switch.state().engaged  # one stat(); takes effect without a restart
+    arm = deciding_arm(
+        Arm(CHAMPION, model, state.explainer), state.challenger, settings, applicant.applicant_id, suspended=suspended
+    )
+    model = arm.model
+    probability, explanation, failure = _predict(arm.explainer, model, applicant)
     reason = failure or referral(applicant, decide(probability, settings))
+    decision: Decision = "refer" if reason else decide(probability, settings)
+    rule = None
+    if suspended:
+        decision, reason, rule = _suspended_decision(applicant, settings, decision, reason)
     outcome = Outcome(
         request_id=request_id,
         caller=caller,
         probability=probability,
         score=to_score(probability),
-        decision="refer" if reason else decide(probability, settings),
+        decision=decision,
         explanation=explanation,
         latency_seconds=time.perf_counter() - started,
         referral=reason,
     )
     record, body = None, decision_body(outcome, applicant, model, settings)
+    body |= _rollout_fields(state, arm, applicant, suspended=suspended, rule=rule)
     if settings.audit_enabled:
         record = record_decision(state.audit, body, metrics, settings.audit_timeout_seconds)
         if record is None:  # fail safe: what cannot be recorded is not decided automatically
             body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
-    decision: Decision = body["decision"]
+    decision = body["decision"]
     if decision == "refer":
         queue_referral(state, body, record)
     metrics.decisions.labels(decision).inc()
@@ -271,8 +307,37 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
         audit_recorded=record is not None,
         explanation=explanation,
         referral=body["referral"],
+        fallback_rule=rule,
         disclosure=settings.disclosure_text,
     )
+
+
+def _suspended_decision(
+    applicant: Applicant, settings: Settings, decision: Decision, reason: str | None
+) -> tuple[Decision, str | None, str | None]:
+    """While the kill switch is engaged: refer (or the fallback rules decide); policy and failures stay referred."""
+    if reason is not None and reason != GREY_ZONE:
+        return decision, reason, None
+    if settings.kill_switch_mode == "review":
+        return "refer", KILL_SWITCH, None
+    rules = fallback_decision(
+        applicant, approve_max_dti=settings.fallback_approve_max_dti, decline_min_dti=settings.fallback_decline_min_dti
+    )
+    return rules.decision, (KILL_SWITCH if rules.decision == "refer" else None), rules.rule
+
+
+def _rollout_fields(
+    state: State, arm: Arm, applicant: Applicant, *, suspended: bool, rule: str | None
+) -> dict[str, Any]:
+    """The arm that decided, the kill switch, the fallback rule; in shadow mode, the challenger's result."""
+    settings: Settings = state.settings
+    fields: dict[str, Any] = {"rollout_arm": arm.name, "kill_switch_engaged": suspended, "fallback_rule": rule}
+    challenger: Arm | None = state.challenger
+    if challenger is not None and settings.rollout_mode == "shadow" and not suspended:
+        fields["shadow"] = shadow_result(
+            challenger, applicant.model_dump(), settings.approve_below, settings.decline_above
+        )
+    return fields
 
 
 def _routes(app: FastAPI) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, operations
 from ._meta import PROJECT_NAME
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_audit(commands.add_parser("audit", help="Verify, export or archive the audit trail."))
     _add_keys(commands.add_parser("keys", help="Create, list or revoke API keys (stored hashed)."))
     commands.add_parser("version", help="Print the version.")
-    _model_parser(commands.add_parser("model", help="Model governance: fairness gate and approvals."))
+    _model_parser(commands.add_parser("model", help="Model governance: fairness gate, approvals, rollback."))
+    operations.add_parsers(commands)
     return parser
 
 
@@ -44,6 +45,7 @@ def _model_parser(model: argparse.ArgumentParser) -> None:
     actions = model.add_subparsers(dest="model_command", required=True)
     fairness = actions.add_parser("fairness", help="Re-check the model's fairness gate on its held-out data.")
     approve = actions.add_parser("approve", help="Record an approval of the current artifact in the inventory.")
+    operations.add_rollback_parser(actions)
     for action in (fairness, approve):
         action.add_argument("--model-path", type=Path, default=Path("models/credit-risk.skops"), help="The artifact.")
     fairness.add_argument("--policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY}).")
@@ -58,7 +60,7 @@ def _add_keys(keys: argparse.ArgumentParser) -> None:
     create = actions.add_parser("create", help="Create a key; it is printed once and only its hash is stored.")
     create.add_argument("--name", required=True, help="Who holds it (recorded on every decision and review).")
     create.add_argument(
-        "--role", action="append", required=True, choices=["scorer", "reviewer", "auditor"], help="Repeatable."
+        "--role", action="append", required=True, choices=["scorer", "reviewer", "auditor", "admin"], help="Repeatable."
     )
     actions.add_parser("list", help="Names, roles and creation dates (never the keys).")
     revoke = actions.add_parser("revoke", help="Delete a key; the service refuses it from the next request.")
@@ -157,6 +159,7 @@ def _report_fairness(report: FairnessReport) -> int:
         return 0
     for violation in report.violations:
         print(f"error: fairness gate failed: {violation}", file=sys.stderr)  # noqa: T201
+    operations.fairness_incident("the fairness gate failed", list(report.violations))
     print("error: this model must not be approved; see the fairness report", file=sys.stderr)  # noqa: T201
     return 1
 
@@ -169,11 +172,15 @@ def _model(args: argparse.Namespace) -> int:
         approve_below = Settings().approve_below
         report = holdout_fairness(args.model_path, approve_below=approve_below, policy=load_policy(args.policy))
         return _report_fairness(report)
+    if args.model_command == "rollback":
+        return operations.rollback(args)
     from .governance.inventory import INVENTORY, approve
+    from .governance.rollback import archive_artifact
 
     inventory = args.inventory or args.model_path.with_name(INVENTORY)
     approval = approve(args.model_path, args.approver, inventory_path=inventory, date=args.date, note=args.note)
     print(f"recorded approval of {approval.sha256} by {approval.approver} on {approval.date} in {inventory}")  # noqa: T201
+    print(f"kept a copy in {archive_artifact(args.model_path)} (for `model rollback`)")  # noqa: T201
     return 0
 
 
@@ -220,10 +227,11 @@ def _is_user_error(exc: Exception) -> bool:
     if isinstance(exc, OSError):
         return True
     from .governance.errors import GovernanceError  # imported lazily: `version` stays instant
+    from .incidents import IncidentError
     from .keys import KeyStoreError
     from .model import ModelLoadError
 
-    return isinstance(exc, GovernanceError | ModelLoadError | KeyStoreError)
+    return isinstance(exc, GovernanceError | ModelLoadError | KeyStoreError | IncidentError)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -233,10 +241,10 @@ def _run(args: argparse.Namespace) -> int:
         return _train(args.output_dir, args.fairness_policy)
     if args.command == "model":
         return _model(args)
-    if args.command == "audit":
-        return _audit(args)
-    if args.command == "keys":
-        return _keys(args)
+    commands = {"audit": _audit, "keys": _keys, "kill-switch": operations.kill_switch}
+    commands["incidents"] = operations.incidents
+    if args.command in commands:
+        return commands[args.command](args)
     print(f"{PROJECT_NAME} {__version__}")  # noqa: T201
     return 0
 

@@ -22,7 +22,7 @@ from .settings import Settings
 from .tracing import tracer
 
 DECISION = "decision"
-ROLLOUT_ARM = "champion"  # the only arm until champion/challenger rollout exists
+ROLLOUT_ARM = "champion"  # the default; score_applicant records the arm that decided (see rollout.py)
 log = get_logger(__name__)
 
 

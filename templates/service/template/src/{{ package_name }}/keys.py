@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-Role = Literal["scorer", "reviewer", "auditor"]
+Role = Literal["scorer", "reviewer", "auditor", "admin"]  # admin: kill switch and incidents
 ROLES: tuple[Role, ...] = get_args(Role)
 PREFIX = "lsk"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-")

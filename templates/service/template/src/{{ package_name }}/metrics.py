@@ -68,6 +68,11 @@ class Metrics:
             ["feature"],
             registry=self.registry,
         )
+        self.kill_switch_engaged = Gauge(
+            "kill_switch_engaged",
+            "1 while the kill switch suspends automated model decisions (read from the shared switch file).",
+            registry=self.registry,
+        )
         self.audit_write_failures = Counter(
             "audit_write_failures", "Decisions whose audit record could not be written.", registry=self.registry
         )

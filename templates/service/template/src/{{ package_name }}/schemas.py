@@ -129,6 +129,11 @@ class ScoreResponse(BaseModel):
         description="Why the case went to human review (grey_zone, policy:<flag>, explanation_failed, "
         "audit_write_failed); null for an automated decision.",
     )
+    fallback_rule: str | None = Field(
+        default=None,
+        description="While the kill switch is engaged in fallback_rules mode: the documented rule that decided "
+        "(the model did not); null otherwise.",
+    )
     disclosure: str = Field(
         default="", description="Tell the applicant: an automated model was used, and how to ask for human review."
     )

@@ -71,6 +71,29 @@ class Settings(BaseSettings):
     )
     explanations_enabled: bool = Field(default=True, description="Return and record reason codes with each decision.")
     explanation_reasons: int = Field(default=4, ge=1, le=9, description="How many reason codes a decision carries.")
+    kill_switch_path: Path = Field(
+        default=Path("var/kill-switch.json"),
+        description="The kill switch state shared by every worker (`kill-switch on|off`, `PUT /v1/admin/kill-switch`).",
+    )
+    kill_switch_mode: Literal["review", "fallback_rules"] = Field(
+        default="review", description="While the kill switch is engaged: refer every case, or use the fallback rules."
+    )
+    fallback_approve_max_dti: float = Field(
+        default=0.3, gt=0, le=1, description="Fallback rules approve at or below this debt-to-income ratio."
+    )
+    fallback_decline_min_dti: float = Field(
+        default=0.6, gt=0, description="Fallback rules decline above this debt-to-income ratio."
+    )
+    incident_path: Path = Field(default=Path("var/incidents.db"), description="The incident register (SQLite).")
+    challenger_model_path: Path | None = Field(
+        default=None, description="A challenger artifact (verified and approved like the champion) for rollout."
+    )
+    rollout_mode: Literal["off", "shadow", "split"] = Field(
+        default="off", description="shadow: the challenger scores every case, recorded only; split: it decides a share."
+    )
+    challenger_percent: float = Field(
+        default=0.0, ge=0, le=100, description="Split mode: the % of applicants (sticky by id) the challenger decides."
+    )
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Self:

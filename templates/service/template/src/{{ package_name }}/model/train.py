@@ -87,7 +87,7 @@ def train(
     artifact.write_bytes(payload)
     sha256 = hashlib.sha256(payload).hexdigest()
     metadata = output_dir / f"{MODEL_NAME}.json"
-    metadata.write_text(json.dumps(_metadata(sha256, metrics, data), indent=2, sort_keys=True) + "\n")
+    metadata.write_text(json.dumps(_metadata(sha256, metrics, data, seed), indent=2, sort_keys=True) + "\n")
     train_scores = pipeline.predict_proba(x[parts.train])[:, 1]
     write_baseline(build_baseline(x[parts.train], train_scores), output_dir / BASELINE_FILE)
     approve_below, decline_above = default_thresholds()
@@ -171,7 +171,7 @@ def _renumber(node: Any, ids: dict[int, int]) -> Any:
     return result
 
 
-def _metadata(sha256: str, metrics: dict[str, float], data: Dataset) -> dict[str, Any]:
+def _metadata(sha256: str, metrics: dict[str, float], data: Dataset, seed: int) -> dict[str, Any]:
     return {
         "name": MODEL_NAME,
         "version": MODEL_VERSION,
@@ -179,7 +179,7 @@ def _metadata(sha256: str, metrics: dict[str, float], data: Dataset) -> dict[str
         "sha256": sha256,
         "format": "skops",
         "training": {
-            "seed": SEED,
+            "seed": seed,  # the seed used: explanations rebuild the training data from it
             "rows": len(data.records),
             "holdout_fraction": HOLDOUT_FRACTION,
             "data_sha256": digest(data),

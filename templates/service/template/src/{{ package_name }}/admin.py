@@ -1,0 +1,162 @@
+"""Admin endpoints: the kill switch (role ``admin``) and the incident register (``admin`` or ``auditor``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from .access import UNAUTHORISED, Caller, require
+from .controls import close_incident, switch_kill_switch
+from .errors import CLIENT_ERRORS
+from .incidents import Incident, IncidentError, IncidentRegister
+from .killswitch import KillSwitch
+from .schemas import ErrorResponse
+from .settings import Settings
+
+router = APIRouter()
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorResponse, "description": "The incident register is not open."}
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "No incident has this id."}}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "The incident is already closed."}
+}
+
+
+class KillSwitchRequest(BaseModel):
+    """``PUT /v1/admin/kill-switch``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    engaged: bool
+    reason: str = Field(min_length=3, max_length=2000, description="Why (recorded in the audit trail).")
+
+
+class KillSwitchView(BaseModel):
+    """The kill switch as every worker sees it."""
+
+    engaged: bool
+    mode: str = Field(description="What happens while engaged: review (refer everything) or fallback_rules.")
+    reason: str
+    by: str
+    changed_at: str
+    record_id: str | None = Field(default=None, description="The audit record of this change (PUT only).")
+    incident_id: int | None = Field(default=None, description="The incident opened by engaging it (PUT only).")
+
+
+class IncidentView(BaseModel):
+    """One entry of the incident register."""
+
+    id: int
+    kind: str
+    key: str
+    status: str
+    summary: str
+    details: dict[str, JsonValue]
+    opened_at: str
+    opened_by: str
+    closed_at: str | None
+    closed_by: str | None
+    note: str | None
+
+
+class CloseRequest(BaseModel):
+    """``POST /v1/incidents/{id}/close``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=3, max_length=4000, description="What was done, and where it is recorded.")
+
+
+def _view(switch: KillSwitch, settings: Settings, **extra: Any) -> KillSwitchView:
+    state = switch.state()
+    return KillSwitchView(mode=settings.kill_switch_mode, **state.__dict__, **extra)
+
+
+def _register(request: Request) -> IncidentRegister:
+    register: IncidentRegister | None = request.app.state.incidents
+    if register is None:
+        raise HTTPException(503, "the incident register is not open (see the service log)")
+    return register
+
+
+@router.get("/v1/admin/kill-switch", response_model=KillSwitchView, responses=UNAUTHORISED, summary="Kill switch")
+def kill_switch(request: Request, caller: Annotated[Caller, Depends(require("admin", "auditor"))]) -> KillSwitchView:
+    """Whether automated decisions are suspended, why and by whom."""
+    del caller  # authorised by the dependency
+    return _view(request.app.state.kill_switch, request.app.state.settings)
+
+
+@router.put(
+    "/v1/admin/kill-switch",
+    response_model=KillSwitchView,
+    responses={**CLIENT_ERRORS, **UNAUTHORISED},
+    summary="Engage or release the kill switch (every worker, next request, no restart)",
+)
+def set_kill_switch(
+    change: KillSwitchRequest, request: Request, caller: Annotated[Caller, Depends(require("admin"))]
+) -> KillSwitchView:
+    """Audited (kind ``kill_switch``); engaging it opens an incident."""
+    state = request.app.state
+    settings: Settings = state.settings
+    switched = switch_kill_switch(
+        state.kill_switch,
+        state.incidents,
+        state.audit,
+        engaged=change.engaged,
+        reason=change.reason,
+        by=caller.name,
+        timeout=settings.audit_timeout_seconds,
+    )
+    incident_id = switched.incident.id if switched.incident else None
+    return _view(state.kill_switch, settings, record_id=switched.record_id, incident_id=incident_id)
+
+
+@router.get(
+    "/v1/incidents",
+    response_model=list[IncidentView],
+    responses={**UNAUTHORISED, **_UNAVAILABLE},
+    summary="The incident register, newest first",
+)
+def incidents(
+    request: Request,
+    caller: Annotated[Caller, Depends(require("admin", "auditor"))],
+    status: str | None = None,
+) -> list[IncidentView]:
+    """Kill switch engagements, drift over threshold, fairness gate failures; ``?status=open`` filters."""
+    del caller  # authorised by the dependency
+    return [IncidentView(**i.to_json()) for i in _register(request).list(status)]
+
+
+@router.post(
+    "/v1/incidents/{incident_id}/close",
+    response_model=IncidentView,
+    responses={**CLIENT_ERRORS, **UNAUTHORISED, **_NOT_FOUND, **_CONFLICT, **_UNAVAILABLE},
+    summary="Close an incident with a note (audited)",
+)
+def close(
+    incident_id: int,
+    body: CloseRequest,
+    request: Request,
+    caller: Annotated[Caller, Depends(require("admin"))],
+) -> IncidentView:
+    """Closing is written to the audit trail (kind ``incident``)."""
+    register = _register(request)
+    if register.get(incident_id) is None:
+        raise HTTPException(404, "no incident has this id")
+    settings: Settings = request.app.state.settings
+    try:
+        incident: Incident
+        incident, _ = close_incident(
+            register,
+            request.app.state.audit,
+            incident_id,
+            note=body.note,
+            by=caller.name,
+            timeout=settings.audit_timeout_seconds,
+        )
+    except IncidentError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return IncidentView(**incident.to_json())
