@@ -198,12 +198,14 @@ class ReviewCase(BaseModel):
 
 
 class Readiness(BaseModel):
-    """``GET /readyz``: ready only when the model is loaded and every integration's check passes."""
+    """``GET /readyz``: ready only when the model is loaded and every required integration's check passes."""
 
     status: Literal["ready", "not_ready"]
     model: str | None = None
     model_version: str | None = None
-    checks: dict[str, str] = Field(default_factory=dict, description="Each check: 'ok' or why it failed.")
+    checks: dict[str, str] = Field(
+        default_factory=dict, description="Each check: 'ok', why it failed, or 'degraded: <why>' if optional."
+    )
 
 
 class FieldError(BaseModel):
