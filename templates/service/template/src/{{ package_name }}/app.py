@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
             _load(app, settings, metrics)
         app.state.audit = _open_audit(settings, open_store)
         app.state.reviews = open_review_queue(settings)
+        if app.state.reviews is not None:
+            metrics.review_queue_depth.set_function(app.state.reviews.depth)
         app.state.incidents = _open_incidents(settings)
         for integration in integrations:
             if integration.startup is not None:

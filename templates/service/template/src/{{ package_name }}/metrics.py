@@ -73,6 +73,9 @@ class Metrics:
             "1 while the kill switch suspends automated model decisions (read from the shared switch file).",
             registry=self.registry,
         )
+        self.review_queue_depth = Gauge(
+            "review_queue_depth", "Cases waiting for a human reviewer (read at each scrape).", registry=self.registry
+        )
         self.audit_write_failures = Counter(
             "audit_write_failures", "Decisions whose audit record could not be written.", registry=self.registry
         )

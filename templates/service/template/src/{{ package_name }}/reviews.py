@@ -83,6 +83,10 @@ class ReviewQueue:
         rows = self._read("SELECT * FROM cases WHERE status = 'pending' ORDER BY queued_at LIMIT ?", (limit,))
         return [_case(row) for row in rows]
 
+    def depth(self) -> int:
+        """How many cases wait for a reviewer."""
+        return int(self._read("SELECT COUNT(*) FROM cases WHERE status = 'pending'", ())[0][0])
+
     def case(self, case_id: str) -> Case | None:
         """The case with this id, whatever its status."""
         rows = self._read("SELECT * FROM cases WHERE case_id = ?", (case_id,))
