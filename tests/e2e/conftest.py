@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,17 @@ def venv(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
     )
     return env_dir
+
+
+@pytest.fixture
+def api_key(venv: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A scorer key made as the README says (`loan-scoring keys create`): the file of hashes, and the key."""
+    keys = tmp_path / "api-keys.json"
+    proc = subprocess.run(
+        [str(venv / "bin" / "loan-scoring"), "keys", "create", "--role", "scorer", "--name", "e2e"],
+        env={**os.environ, "LOAN_SCORING_API_KEYS_PATH": str(keys)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return keys, proc.stdout.strip()

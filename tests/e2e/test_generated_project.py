@@ -78,9 +78,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(project: Path, venv: Path, tmp_path: Path) -> Iterator[str]:
+def server(project: Path, venv: Path, tmp_path: Path, api_key: tuple[Path, str]) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "LOAN_SCORING_HOST": "127.0.0.1", "LOAN_SCORING_PORT": str(port)}
+    env = {
+        **os.environ,
+        "LOAN_SCORING_HOST": "127.0.0.1",
+        "LOAN_SCORING_PORT": str(port),
+        "LOAN_SCORING_API_KEYS_PATH": str(api_key[0]),
+    }
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
         [str(venv / "bin" / "loan-scoring"), "serve"],
@@ -113,10 +118,11 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"service not ready after 60 s:\n{log.read_text(encoding='utf-8')}")
 
 
-def post_json(url: str, body: object) -> tuple[int, dict[str, object]]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
+def post_json(url: str, body: object, key: str | None = None) -> tuple[int, dict[str, object]]:
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -124,14 +130,17 @@ def post_json(url: str, body: object) -> tuple[int, dict[str, object]]:
         return exc.code, json.loads(exc.read())
 
 
-def test_service_starts_and_scores(server: str, project: Path) -> None:
+def test_service_starts_and_scores(server: str, project: Path, api_key: tuple[Path, str]) -> None:
     example = json.loads((project / "tests" / "data" / "applicant.json").read_text(encoding="utf-8"))
     status, body = post_json(f"{server}/v1/score", example)
+    assert status == 401, body  # no key, no score
+    key = api_key[1]
+    status, body = post_json(f"{server}/v1/score", example, key)
     assert status == 200, body
     assert body["decision"] in {"approve", "refer", "decline"}
     assert body["model_version"]
     assert body["request_id"]
     with urllib.request.urlopen(f"{server}/metrics", timeout=5) as response:
         assert b"# TYPE" in response.read()
-    status, body = post_json(f"{server}/v1/score", {**example, "monthly_income": False})
+    status, body = post_json(f"{server}/v1/score", {**example, "monthly_income": False}, key)
     assert status == 422

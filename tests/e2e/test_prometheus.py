@@ -46,7 +46,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def service(project: Path, venv: Path, tmp_path: Path) -> Iterator[str]:
+def service(project: Path, venv: Path, tmp_path: Path, api_key: tuple[Path, str]) -> Iterator[str]:
     """The service on a free loopback port, run from a scratch directory (its var/ goes there)."""
     port = free_port()
     env = {
@@ -54,6 +54,7 @@ def service(project: Path, venv: Path, tmp_path: Path) -> Iterator[str]:
         "LOAN_SCORING_HOST": "127.0.0.1",
         "LOAN_SCORING_PORT": str(port),
         "LOAN_SCORING_MODEL_PATH": str(project / "models" / "credit-risk.skops"),
+        "LOAN_SCORING_API_KEYS_PATH": str(api_key[0]),
     }
     log_path = tmp_path / "service.log"
     with log_path.open("w") as log:
@@ -123,7 +124,7 @@ def eventually(check: Callable[[], Any], what: str, log: Path, timeout: float = 
 
 
 def test_prometheus_scrapes_the_service_and_loads_its_rules(
-    project: Path, service: str, prometheus: str, tmp_path: Path
+    project: Path, service: str, prometheus: str, tmp_path: Path, api_key: tuple[Path, str]
 ) -> None:
     log = tmp_path / "prometheus.log"
 
@@ -136,7 +137,7 @@ def test_prometheus_scrapes_the_service_and_loads_its_rules(
     eventually(target_up, "the service's target is up", log)
     applicant = json.loads((project / "tests" / "data" / "applicant.json").read_text(encoding="utf-8"))
     for _ in range(SCORE_REQUESTS):  # after the first scrape, so rate() sees them
-        status, body = post_json(f"http://{service}/v1/score", applicant)
+        status, body = post_json(f"http://{service}/v1/score", applicant, api_key[1])
         assert status == 200, body
 
     def scored() -> float:
