@@ -27,7 +27,9 @@ def integration(context: IntegrationContext) -> Integration:
     )
     timeout = 2 * settings.connect_timeout_seconds + 1.0
     if settings.bucket is None:
-        return Integration(NAME, check=_not_configured, check_timeout_seconds=timeout)
+        # Not configured: reported in /readyz as degraded, without failing readiness (nothing depends on the
+        # bucket until a model key or an upload path uses it), so adding the module never takes a service down.
+        return Integration(NAME, check=_not_configured, check_timeout_seconds=timeout, required=False)
     store = ObjectStore(settings, track=lambda: context.track(NAME))
     probe = ObjectStore(probe_settings, track=lambda: context.track(NAME))
 
