@@ -47,3 +47,22 @@ def test_module_check_passes_on_a_new_module(
     checked = runner.invoke(app, ["module", "check", str(tmp_path / "fraud-signals")])
     assert checked.exit_code == 0, checked.output
     assert "All 2 check(s) passed." in checked.output
+
+
+BUILT_IN = ("postgres", "redis-cache", "event-bus", "object-storage", "batch-scoring")
+
+
+def test_project_with_all_built_in_modules_passes_its_checks(venv: Path, tmp_path: Path) -> None:
+    """Issue 6's acceptance: the five built-in modules together, against the real local servers."""
+    project = new_project(NewRequest(name="all-modules", output_dir=tmp_path, modules=BUILT_IN)).path
+    proc = subprocess.run(
+        ["make", f"VENV={venv}", "install", "lint", "typecheck", "test"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    for module in BUILT_IN:
+        assert f"test_{module.replace('-', '_')}" in proc.stdout
