@@ -30,7 +30,7 @@ from ._manifest import ModuleInfo, load_module_manifest
 from ._modules import add_modules
 from ._process import run_shell
 from ._update import update_project
-from .errors import CheckFailedError, ManifestError, VersionExistsError
+from .errors import CheckFailedError, ManifestError
 
 _TAIL = 40  # lines of a failing command's output kept in the result
 
@@ -168,11 +168,7 @@ def publish_module(
     """Check the module at ``path`` and record its version in the registry; refuse if either fails."""
     info = module_from_path(path).path / "module.toml"
     manifest = load_module_manifest(info).module
-    if manifest.version in _registry.versions(manifest.name):
-        raise VersionExistsError(
-            f"{manifest.name} {manifest.version} is already in the registry {_registry.source()}",
-            "Bump version in module.toml: a published version never changes.",
-        )
+    _registry.require_unpublished(manifest.name, manifest.version)  # before the slow check
     result = check_module(path, trust=trust, progress=progress)
     if not result.ok:
         failed = [f"{run.preset} ({run.scenario})" for run in result.runs if not run.ok]

@@ -74,6 +74,15 @@ def versions(name: str) -> list[str]:
     return sorted((t.removeprefix(f"{name}/v") for t in tags), key=_sort_key)
 
 
+def require_unpublished(name: str, version: str) -> None:
+    """Raise :class:`VersionExistsError` if ``name`` ``version`` is already in the registry."""
+    if version in versions(name):
+        raise VersionExistsError(
+            f"{name} {version} is already in the registry {source()}",
+            "Bump version in module.toml: a published version never changes.",
+        )
+
+
 def previous_version(name: str, version: str) -> str | None:
     """The newest published version of ``name`` older than ``version``."""
     older = [v for v in versions(name) if _sort_key(v) < _sort_key(version)]
@@ -98,11 +107,7 @@ def publish(module: Path) -> Published:
     tag = f"{info.name}/v{info.version}"
     modules_root()
     repo = _ensure_repo()
-    if _git.tag_exists(repo, tag):
-        raise VersionExistsError(
-            f"{info.name} {info.version} is already in the registry {source()}",
-            "Bump version in module.toml: a published version never changes.",
-        )
+    require_unpublished(info.name, info.version)
     target = repo / "modules" / info.name
     _replace_module(module, target)
     _git.run(["add", "-A", "modules"], repo)
