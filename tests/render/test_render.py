@@ -269,6 +269,7 @@ EXPECTED_FILES = [
     "tests/test_api.py",
     "tests/test_audit.py",
     "tests/test_audit_cli.py",
+    "tests/test_bench.py",
     "tests/test_cli.py",
     "tests/test_compliance_doc.py",
     "tests/test_console.py",

@@ -188,9 +188,9 @@ def _observe_drift(state: State, applicant: Applicant, probability: float) -> No
     monitor: DriftMonitor | None = getattr(state, "drift", None)
     if monitor is None:
         return
-    monitor.observe(applicant.model_dump(), probability)
+    observed = monitor.observe(applicant.model_dump(), probability)
     settings: Settings = state.settings
-    if monitor.samples % settings.drift_update_every:
+    if observed % settings.drift_update_every:  # not the window size: once full, that stays the same
         return
     metrics: Metrics = state.metrics
     for feature, value in monitor.psi().items():

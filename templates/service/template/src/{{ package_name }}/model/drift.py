@@ -115,10 +115,11 @@ class DriftMonitor:
         self._window: deque[tuple[int, ...]] = deque(maxlen=window)
         self._counts = {name: [0] * len(bins.expected) for name, bins in self.baseline.items()}
         self._names = tuple(self.baseline)
+        self._observed = 0
         self._lock = threading.Lock()
 
-    def observe(self, record: Mapping[str, Any], probability: float) -> None:
-        """Add one scored request (raw application fields and its probability of default)."""
+    def observe(self, record: Mapping[str, Any], probability: float) -> int:
+        """Add one scored request (raw application fields and its probability of default); return how many so far."""
         values = dict(zip(FEATURES, derive(record), strict=True))
         values[SCORE] = probability
         row = tuple(self.baseline[name].index(values[name]) for name in self._names)
@@ -129,6 +130,8 @@ class DriftMonitor:
             self._window.append(row)
             for name, new in zip(self._names, row, strict=True):
                 self._counts[name][new] += 1
+            self._observed += 1
+            return self._observed
 
     @property
     def samples(self) -> int:
