@@ -37,6 +37,7 @@ class Question:
     type: str
     choices: tuple[Any, ...]
     settable: bool
+    multiselect: bool = False
 
 
 def load_questions(template_dir: Path) -> dict[str, Question]:
@@ -54,6 +55,7 @@ def load_questions(template_dir: Path) -> dict[str, Question]:
             type=str(spec_map.get("type", "str")),
             choices=values,
             settable=spec_map.get("when", True) is not False,
+            multiselect=spec_map.get("multiselect", False) is True,
         )
     return questions
 
@@ -102,6 +104,9 @@ def validate_answers(answers: Mapping[str, Any], questions: Mapping[str, Questio
         question = questions.get(key)
         if question is None or not question.settable:
             raise _unknown_key(key, questions)
+        if question.multiselect:
+            result[key] = _selection(question, raw)
+            continue
         value = _coerce(question, raw)
         if question.choices and value not in question.choices:
             allowed = ", ".join(str(c) for c in question.choices)
@@ -115,6 +120,31 @@ def _unknown_key(key: str, questions: Mapping[str, Question]) -> AnswerValidatio
     close = difflib.get_close_matches(key, names, n=1)
     hint = f"Did you mean {close[0]!r}? " if close else ""
     return AnswerValidationError(f"unknown question {key!r}", f"{hint}Known questions: {', '.join(names)}.")
+
+
+def _selection(question: Question, raw: Any) -> list[Any]:
+    """A multiple-choice answer: a list (answers file), or text: ``dpdp,cert-in`` or ``[dpdp, cert-in]``."""
+    loaded = raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            loaded = (
+                yaml.safe_load(text) if text.startswith("[") else [part.strip() for part in text.split(",")]
+            )
+        except yaml.YAMLError:
+            loaded = None
+    if not isinstance(loaded, list) or not all(isinstance(item, str) and item for item in loaded):
+        raise AnswerValidationError(
+            f"{question.name}={raw!r} is not a list of choices",
+            f"Separate them with commas: --data {question.name}={','.join(map(str, question.choices[:2]))}",
+        )
+    wrong = [item for item in loaded if question.choices and item not in question.choices]
+    if wrong:
+        allowed = ", ".join(str(c) for c in question.choices)
+        raise AnswerValidationError(
+            f"{question.name}: {', '.join(wrong)} not among the choices", f"Use some of: {allowed}."
+        )
+    return list(dict.fromkeys(loaded))
 
 
 def _coerce(question: Question, raw: Any) -> Any:

@@ -4,6 +4,7 @@ is well-formed (parses, loads, passes ruff and yamllint) before anything slow is
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import os
 import re
@@ -21,10 +22,10 @@ from generator import NewRequest, new_project
 # One render per answer of each choice question, not the cartesian product.
 CASES = {
     "defaults": {},
-    "py312": {"python_version": "3.12"},
-    "py313-mit": {"python_version": "3.13", "license": "MIT"},
+    "py312": {"python_version": "3.12", "regimes": "sr-26-2"},
+    "py313-mit": {"python_version": "3.13", "license": "MIT", "regimes": "eu-ai-act,dpdp"},
     "apache-port9000": {"license": "Apache-2.0", "port": 9000, "max_request_bytes": 4096},
-    "gitlab": {"ci": "gitlab"},
+    "gitlab": {"ci": "gitlab", "regimes": "sebi-ai-ml,cert-in", "region": "in-mumbai-dc1"},
 }
 # Jinja left in the output. Not Jinja: GitHub Actions' `${{ }}`, Prometheus alert templates
 # (`{{ $labels.x }}`, `{{ $value }}`) and Grafana legends (`"legendFormat": "{{status}}"`).
@@ -86,7 +87,7 @@ def test_answers_file_records_absolute_source_and_version(rendered: tuple[str, P
     assert Path(answers["_src_path"]).is_absolute()
     assert re.fullmatch(r"v\d+\.\d+\.\d+(\+[0-9a-f]+)?", answers["_commit"])
     for key, value in CASES[case].items():
-        assert answers[key] == value
+        assert answers[key] == value if key != "regimes" else sorted(answers[key]) == sorted(value.split(","))
 
 
 def test_package_named_after_project(rendered: tuple[str, Path]) -> None:
@@ -111,6 +112,22 @@ def test_choices_reach_the_files(rendered: tuple[str, Path]) -> None:
         assert "Apache License" in licence.read_text(encoding="utf-8")
     elif answers["license"] == "MIT":
         assert "MIT License" in licence.read_text(encoding="utf-8")
+
+
+def test_regimes_and_region_reach_the_files_and_agree(rendered: tuple[str, Path]) -> None:
+    """The selected regimes land in governance/regimes.toml; the default region satisfies their residency."""
+    case, root = rendered
+    regimes = tomllib.loads((root / "governance" / "regimes.toml").read_text(encoding="utf-8"))
+    chosen = CASES[case].get("regimes", "rbi-free-ai,rbi-mrm-2026,dpdp,cert-in").split(",")
+    assert sorted(regimes["selected"]) == sorted(chosen)
+    meta = next(root.glob("src/*/_meta.py")).read_text(encoding="utf-8")
+    region = re.search(r'^DEFAULT_REGION = "(.+)"$', meta, re.MULTILINE)
+    assert region is not None
+    required = {regimes["regimes"][name].get("residency") for name in chosen} - {None}
+    assert len(required) <= 1
+    for where in required:
+        patterns = regimes["jurisdictions"][where]["regions"]
+        assert any(fnmatch.fnmatchcase(region[1], p) for p in patterns), (region[1], where)
 
 
 def test_ruff_passes_on_output(rendered: tuple[str, Path]) -> None:
@@ -199,6 +216,7 @@ EXPECTED_FILES = [
     "docs/compliance.md",
     "docs/runbook.md",
     "governance/fairness.toml",
+    "governance/regimes.toml",
     "models/MODEL_CARD.md",
     "models/credit-risk.json",
     "models/drift-baseline.json",
@@ -239,6 +257,7 @@ EXPECTED_FILES = [
     "src/{package}/governance/fairness.py",
     "src/{package}/governance/files.py",
     "src/{package}/governance/inventory.py",
+    "src/{package}/governance/regimes.py",
     "src/{package}/governance/rollback.py",
     "src/{package}/incidents.py",
     "src/{package}/integrations/__init__.py",
@@ -255,6 +274,7 @@ EXPECTED_FILES = [
     "src/{package}/model/features.py",
     "src/{package}/model/train.py",
     "src/{package}/operations.py",
+    "src/{package}/obligations.py",
     "src/{package}/oversight.py",
     "src/{package}/py.typed",
     "src/{package}/reviews.py",
@@ -288,6 +308,7 @@ EXPECTED_FILES = [
     "tests/test_red_team.py",
     "tests/test_release.py",
     "tests/test_tracing.py",
+    "tests/test_regimes.py",
     "tests/test_reviews.py",
     "tests/test_rollback.py",
     "tests/test_rollout.py",

@@ -44,12 +44,23 @@ def test_types_are_converted(questions) -> None:  # type: ignore[no-untyped-def]
         ({"port": 80.5}, "not a whole number"),
         ({"python_version": "2.7"}, "not one of the choices"),
         ({"owner": ["a"]}, "must be text"),
+        ({"regimes": "dpdp,gdpr"}, "gdpr not among the choices"),
+        ({"regimes": "[dpdp"}, "is not a list of choices"),
+        ({"regimes": 3}, "is not a list of choices"),
     ],
 )
 def test_bad_answers_are_refused(questions, answers, fragment) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(AnswerValidationError) as info:
         validate_answers(answers, questions)
     assert fragment in (info.value.message + " " + info.value.hint)
+
+
+@pytest.mark.parametrize(
+    "raw", ["dpdp,cert-in", " dpdp,cert-in,dpdp", "[dpdp, cert-in]", ["dpdp", "cert-in"]]
+)
+def test_multiple_choice_answers_are_lists(questions, raw) -> None:  # type: ignore[no-untyped-def]
+    assert questions["regimes"].multiselect
+    assert validate_answers({"regimes": raw}, questions) == {"regimes": ["dpdp", "cert-in"]}
 
 
 def test_answers_file_drops_private_keys(tmp_path: Path) -> None:

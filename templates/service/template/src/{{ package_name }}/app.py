@@ -32,6 +32,7 @@ from .middleware import RequestGuard
 from .model import ModelLoadError, ScoringModel, load_model
 from .model.drift import BASELINE_FILE, DriftMonitor, load_baseline
 from .model.explain import Explainer, explainer_for
+from .obligations import enforce
 from .oversight import (
     AUDIT_WRITE_FAILED,
     EXPLANATION_FAILED,
@@ -71,7 +72,9 @@ def to_score(probability: float) -> int:
 def create_app(settings: Settings | None = None, integrations: Sequence[Integration] | None = None) -> FastAPI:
     """Build the app; the model is loaded at start-up (lifespan) and readiness follows it.
 
-    ``integrations`` defaults to every module found in the ``integrations`` package.
+    ``integrations`` defaults to every module found in the ``integrations`` package. Raises
+    ``GovernanceError`` when a store is outside the data residency the selected regimes require, or the
+    configured audit retention is shorter than theirs (see :mod:`.obligations`).
     """
     settings = settings or Settings()
     configure_logging(settings.log_level)
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
 
     if integrations is None:
         integrations = discover(IntegrationContext(settings, metrics, score))
+    duties = enforce(settings, integrations)  # data residency and retention: refused before anything opens
     open_store = audit_store_factory(integrations)
 
     @asynccontextmanager
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
         responses=SERVER_ERROR,
     )
     app.state.settings = settings
+    app.state.obligations = duties
     app.state.metrics = metrics
     app.state.model = None
     app.state.model_error = "not loaded yet"

@@ -1,4 +1,4 @@
-"""The project's command line: ``serve``, ``train``, ``audit``, ``model fairness|approve`` and ``version``."""
+"""The project's command line: ``serve``, ``train``, ``audit``, ``compliance``, ``model ...``, ``version`` and more."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_audit(commands.add_parser("audit", help="Verify, export or archive the audit trail."))
     _add_keys(commands.add_parser("keys", help="Create, list or revoke API keys (stored hashed)."))
+    compliance = commands.add_parser("compliance", help="The regimes in force: retention and data residency.")
+    compliance_commands = compliance.add_subparsers(dest="compliance_command", required=True)
+    compliance_commands.add_parser("show", help="Print the regimes, the audit retention and each store's region.")
     commands.add_parser("version", help="Print the version.")
     _model_parser(commands.add_parser("model", help="Model governance: fairness gate, approvals, rollback."))
     operations.add_parsers(commands)
@@ -189,6 +192,7 @@ def _audit(args: argparse.Namespace) -> int:
 
     from .audit import AuditError, commands
     from .integrations import IntegrationError
+    from .obligations import audit_retention
     from .settings import Settings
 
     settings = Settings()
@@ -200,13 +204,29 @@ def _audit(args: argparse.Namespace) -> int:
         elif args.audit_command == "export":
             report = commands.export(trail, args.output)
         else:
-            report = commands.archive(trail, settings.audit_archive_dir, args.before, settings.audit_retention_years)
+            report = commands.archive(trail, settings.audit_archive_dir, args.before, audit_retention(settings))
     except (AuditError, IntegrationError, sqlite3.Error) as exc:
         where = trail.where if trail is not None else "(not opened)"
         print(f"error: audit trail {where}: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     print(report.line, file=sys.stderr if report.stderr else sys.stdout)
     return report.code
+
+
+def _compliance(args: argparse.Namespace) -> int:
+    """``compliance show``: exit 1 when a store is outside the required residency (the service would not start)."""
+    del args  # one subcommand
+    from .integrations import IntegrationContext, discover
+    from .metrics import Metrics
+    from .obligations import describe, enforce
+    from .settings import Settings
+
+    settings = Settings()
+    integrations = discover(IntegrationContext(settings, Metrics()))
+    for line in describe(settings, integrations):
+        print(line)  # noqa: T201
+    enforce(settings, integrations)  # the refusal, if any, as the service would give it
+    return 0
 
 
 def _audit_trail(db: Path | None, settings: Settings) -> Trail:
@@ -243,6 +263,7 @@ def _run(args: argparse.Namespace) -> int:
         return _model(args)
     commands = {"audit": _audit, "keys": _keys, "kill-switch": operations.kill_switch}
     commands["incidents"] = operations.incidents
+    commands["compliance"] = _compliance
     if args.command in commands:
         return commands[args.command](args)
     print(f"{PROJECT_NAME} {__version__}")  # noqa: T201

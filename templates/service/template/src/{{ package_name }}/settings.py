@@ -8,7 +8,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ._meta import DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, ENV_PREFIX
+from ._meta import DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, DEFAULT_REGION, ENV_PREFIX
 
 
 class Settings(BaseSettings):
@@ -51,7 +51,29 @@ class Settings(BaseSettings):
     audit_archive_dir: Path = Field(
         default=Path("var/audit-archive"), description="Where `audit archive` writes segment files."
     )
-    audit_retention_years: int = Field(default=7, ge=1, le=100, description="How long audit records are kept.")
+    audit_retention_years: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="How long audit records are kept (default: the longest among the selected regimes; never shorter).",
+    )
+    regimes_path: Path = Field(
+        default=Path("governance/regimes.toml"),
+        description="The regulatory regimes this service answers to: they set retention and data residency.",
+    )
+    region: str = Field(
+        default=DEFAULT_REGION,
+        pattern=r"^[a-z][a-z0-9-]{1,62}$",
+        description="Where the service and its local stores run (cloud region, or <country>-<site> for a data centre).",
+    )
+    data_residency: str | None = Field(
+        default=None,
+        description="Jurisdiction every store must be in (default: the one the selected regimes require).",
+    )
+    store_regions: dict[str, str] = Field(
+        default_factory=dict,
+        description='Where stores run when not in `region`, as JSON: {"postgres": "ap-south-2"} (checked at start-up).',
+    )
     audit_checkpoint_interval: int = Field(default=1000, ge=1, description="A checkpoint every this many records.")
     audit_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Longest wait for a durable audit write before the decision is referred."

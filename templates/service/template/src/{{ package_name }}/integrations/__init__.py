@@ -50,7 +50,9 @@ class Integration:
     """What one module contributes: a name, an optional readiness check, lifespan hooks and audit store.
 
     ``audit_store`` opens the audit trail from the service's settings; it raises ``AuditError`` when it
-    cannot, and the service then refers every decision.
+    cannot, and the service then refers every decision. ``data_region`` says where the module keeps data
+    (a bucket's or a database's region), when it knows; the service refuses to start when that region is
+    outside the required data residency (a module that does not know is declared with ``store_regions``).
     """
 
     name: str
@@ -61,6 +63,7 @@ class Integration:
     check_timeout_seconds: float = 2.0
     required: bool = True
     audit_store: AuditStoreFactory | None = None
+    data_region: str | None = None
 
 
 class Scorer(Protocol):
