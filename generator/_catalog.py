@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import _registry
 from ._config import trusted_sources
-from ._manifest import load_module_manifest, load_template_manifest
+from ._manifest import ModuleInfo, load_module_manifest, load_template_manifest
 from .errors import ManifestError, UnknownTemplateError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -32,6 +32,14 @@ class Template:
     path: Path
     kind: str = "template"
     trusted: bool = False  # whether its tasks and migrations may run without --trust
+    manifest: ModuleInfo | None = None  # a module's manifest, parsed once when it was found
+
+    @property
+    def module(self) -> ModuleInfo:
+        """The facts of a module's manifest (requires, dependencies, settings, ...)."""
+        if self.manifest is None:
+            raise TypeError(f"{self.name} is a {self.kind}, not a module")
+        return self.manifest
 
 
 def _bundled_root(kind: str) -> Path:
@@ -100,7 +108,7 @@ def find_modules() -> dict[str, Template]:
             info = load_module_manifest(manifest_path).module
             is_trusted = root_trusted or str(folder.resolve()) in trusted
             found.setdefault(
-                info.name, Template(info.name, info.version, info.summary, folder, "module", is_trusted)
+                info.name, Template(info.name, info.version, info.summary, folder, "module", is_trusted, info)
             )
     return found
 
@@ -111,4 +119,4 @@ def module_from_path(path: Path, *, trusted: bool = False) -> Template:
     info = load_module_manifest(path / "module.toml").module
     if not (path / "copier.yml").is_file():
         raise ManifestError(f"{path} has no copier.yml", "A module is a copier template: add its copier.yml.")
-    return Template(info.name, info.version, info.summary, path, "module", trusted)
+    return Template(info.name, info.version, info.summary, path, "module", trusted, info)

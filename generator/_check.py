@@ -26,7 +26,7 @@ from . import _git, _registry
 from ._api import NewRequest, new_project
 from ._catalog import Template, find_modules, module_from_path
 from ._config import factory_home
-from ._manifest import ModuleInfo, load_module_manifest
+from ._manifest import ModuleInfo
 from ._modules import add_modules
 from ._process import run_shell
 from ._update import update_project
@@ -64,7 +64,7 @@ def check_module(
 ) -> CheckResult:
     """Check the module in folder ``path`` (see the module docstring)."""
     module = module_from_path(path, trusted=trust)
-    info = load_module_manifest(module.path / "module.toml").module
+    info = module.module
     presets = load_presets(module.path)
     _require_services(info)
     catalog = {**find_modules(), module.name: module}
@@ -129,7 +129,7 @@ def _upgrade_run(
 ) -> CheckRun:
     scenario = f"upgrade from {previous}"
     old_folder = _registry.export(info.name, previous, work / "previous")
-    old = Template(info.name, previous, info.summary, old_folder, "module", trust)
+    old = module_from_path(old_folder, trusted=trust)  # its own manifest: requirements may have changed
     project = _project_with(work / "upgrade", info, {**catalog, info.name: old}, {})
     update = update_project(project, trust=trust, catalog={**catalog, info.name: module})
     if update.conflicts:
@@ -166,8 +166,7 @@ def publish_module(
     path: Path, *, trust: bool = False, progress: Callable[[str], None] = lambda _text: None
 ) -> _registry.Published:
     """Check the module at ``path`` and record its version in the registry; refuse if either fails."""
-    info = module_from_path(path).path / "module.toml"
-    manifest = load_module_manifest(info).module
+    manifest = module_from_path(path).module
     _registry.require_unpublished(manifest.name, manifest.version)  # before the slow check
     result = check_module(path, trust=trust, progress=progress)
     if not result.ok:

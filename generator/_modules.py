@@ -21,7 +21,7 @@ import yaml
 from ._answers import load_questions, validate_answers
 from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
-from ._manifest import ModuleInfo, load_module_manifest
+from ._manifest import ModuleInfo
 from ._plan import resolve_plan
 from ._project import ANSWERS_FILE, Project
 from ._pyproject import add_module_dependencies, remove_module_dependencies
@@ -85,7 +85,7 @@ def plan_modules(
     module under test); ``trust`` lets modules from untrusted sources run their tasks.
     """
     templates = dict(catalog) if catalog is not None else find_modules()
-    infos = {name: load_module_manifest(t.path / "module.toml").module for name, t in templates.items()}
+    infos = {name: t.module for name, t in templates.items()}
     plan = resolve_plan(requested, infos, installed, base=base)
     for name in plan.steps:
         if not (trust or templates[name].trusted):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._catalog import find_modules
-from ._manifest import load_module_manifest
 from ._modules import remove_empty_parents, render_module
 from ._project import Project, read_copier_answers
 from ._pyproject import remove_module_dependencies
@@ -71,9 +70,4 @@ def remove_module(path: Path, name: str, *, require_clean: bool = True, trust: b
 def _dependents(name: str, others: list[str]) -> list[str]:
     """Installed modules whose manifest requires ``name``."""
     catalog = find_modules()
-    return [
-        other
-        for other in others
-        if other in catalog
-        and name in load_module_manifest(catalog[other].path / "module.toml").module.requires
-    ]
+    return [other for other in others if other in catalog and name in catalog[other].module.requires]

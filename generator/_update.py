@@ -20,7 +20,6 @@ from typing import Literal
 from . import _git
 from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
-from ._manifest import load_module_manifest
 from ._plan import dependency_order
 from ._project import Project, has_conflict_markers, read_copier_answers
 from ._sources import TemplateRef, publish_to_store, store_path, template_for_source
@@ -122,9 +121,7 @@ def _steps(project: Project, catalog: Mapping[str, Template], trust: bool) -> li
     """The base template, then every module in dependency order (required modules first)."""
     steps = [_Step("base", None, _strip_v(project.commit), _target_ref(project.src_path, find_templates()))]
     installed = project.module_answers()
-    infos = {
-        n: load_module_manifest(catalog[n].path / "module.toml").module for n in installed if n in catalog
-    }
+    infos = {n: catalog[n].module for n in installed if n in catalog}
     ordered = dependency_order(list(infos), infos) + [n for n in installed if n not in infos]
     for name in ordered:
         src, commit, _answers = read_copier_answers(installed[name])
