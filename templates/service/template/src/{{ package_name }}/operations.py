@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .audit import AuditStore
     from .incidents import IncidentRegister
+    from .privacy import SubjectKeyStore
     from .settings import Settings
 
 
@@ -53,6 +54,10 @@ def add_parsers(commands: Any) -> None:
         "--reason", required=True, help="Why, e.g. the request's reference (recorded; no personal data)."
     )
     _by(erase)
+    actions.add_parser(
+        "reapply-erasures",
+        help="After restoring the key store from a backup: delete every key the audit trail records as erased.",
+    )
 
 
 def add_rollback_parser(actions: Any) -> None:
@@ -144,12 +149,15 @@ def incidents(args: argparse.Namespace) -> int:
 
 
 def subjects(args: argparse.Namespace) -> int:
-    """``subjects erase``: delete the subject's key, then record the erasure (kind ``erasure``)."""
+    """``subjects erase``: delete the subject's key, then record the erasure (kind ``erasure``); ``subjects
+    reapply-erasures``: after a restore of the key store, delete the keys the trail records as erased."""
     from .privacy import SubjectKeyStore, erase
     from .settings import Settings
 
     settings = Settings()
     keys = SubjectKeyStore(settings.subject_keys_path)
+    if args.subjects_command == "reapply-erasures":
+        return _reapply_erasures(keys, settings)
     try:
         with audit_trail(settings) as store:
             done = erase(
@@ -174,6 +182,25 @@ def subjects(args: argparse.Namespace) -> int:
         f"erased subject {done.subject_ref}: its key is deleted from {keys.path}, so its personal data in the audit "
         f"trail cannot be read any more; audit record {done.record_id}"
     )
+    return 0
+
+
+def _reapply_erasures(keys: SubjectKeyStore, settings: Settings) -> int:
+    from .privacy import reapply_erasures
+
+    try:
+        with audit_trail(settings) as store:
+            if store is None:
+                print(  # noqa: T201
+                    "error: the audit trail, which lists the erasures, cannot be opened (see the warning above); "
+                    "fix it and run this again",
+                    file=sys.stderr,
+                )
+                return 1
+            deleted, erasures = reapply_erasures(keys, store)
+    finally:
+        keys.close()
+    print(f"deleted {deleted} key(s) from {keys.path}; the audit trail records {erasures} erased subject(s)")  # noqa: T201
     return 0
 
 

@@ -210,6 +210,20 @@ class SubjectKeyStore:
                 self._truncate_wal()
         return None if row is None else str(row[0])
 
+    def delete_refs(self, refs: set[str]) -> int:
+        """Delete the keys of these subject references (erasures reapplied after a restore); how many were here."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                deleted = sum(self._conn.execute("DELETE FROM subjects WHERE ref = ?", (r,)).rowcount for r in refs)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            if deleted:
+                self._truncate_wal()
+        return deleted
+
     def _truncate_wal(self) -> None:
         """Copy the WAL into the file and empty it, so the deleted key survives in neither."""
         busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()[0][0]
@@ -320,3 +334,16 @@ def _record_erasure(
         return None
     keys.recorded(pending["subject_ref"])
     return record.id
+
+
+def reapply_erasures(keys: SubjectKeyStore, trail: AuditStore) -> tuple[int, int]:
+    """After the key store is restored from a backup: delete every key the trail's ``erasure`` records name.
+
+    Returns (keys deleted, erasure records read). Only live records are read: erasures archived out of
+    the trail are older than any backup the runbook lets you keep.
+    """
+    refs = {str(r.body["subject_ref"]) for r in trail.records() if r.kind == ERASURE}
+    deleted = keys.delete_refs(refs)
+    if deleted:
+        log.warning("subject_erasures_reapplied", deleted=deleted)
+    return deleted, len(refs)
