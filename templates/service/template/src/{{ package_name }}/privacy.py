@@ -289,15 +289,18 @@ def subject_entry(keys: SubjectKeyStore | None, applicant: Applicant) -> dict[st
 def read_subject(
     keys: SubjectKeyStore | None, entry: Mapping[str, Any], *, may_read: bool
 ) -> tuple[Literal["available", "erased", "withheld", "unavailable"], dict[str, Any] | None]:
-    """What a caller sees of a record's subject: the personal fields while the key exists, else why not."""
-    if not may_read:
-        return "withheld", None
+    """What a caller sees of a record's subject: the personal fields while the key exists, else why not.
+
+    Whether the subject is erased is told to every caller; the personal fields only to those who ``may_read``.
+    """
     if keys is None:
         return "unavailable", None
     try:
         key = keys.key_by_ref(str(entry["ref"]))
         if key is None:
             return "erased", None
+        if not may_read:
+            return "withheld", None
         return "available", unseal(key, str(entry["ref"]), entry["personal"])
     except (SubjectKeyError, sqlite3.Error) as exc:
         log.error("subject_not_readable", reason=str(exc))
