@@ -18,4 +18,4 @@ def test_module_check_passes_on_object_storage(venv: Path, monkeypatch: pytest.M
     monkeypatch.setenv("FACTORY_CHECK_VENV", str(venv))
     result = CliRunner().invoke(app, ["module", "check", str(MODULE)])
     assert result.exit_code == 0, result.output
-    assert "object-storage 0.1.0: preset kms, fresh" in result.output
+    assert "object-storage 0.2.0: preset kms, fresh" in result.output

@@ -1,4 +1,5 @@
-"""Admin endpoints: the kill switch (role ``admin``) and the incident register (``admin`` or ``auditor``)."""
+"""Admin endpoints: the kill switch and erasure of a data subject (role ``admin``), the incident register
+(``admin`` or ``auditor``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from .controls import close_incident, switch_kill_switch
 from .errors import CLIENT_ERRORS
 from .incidents import Incident, IncidentError, IncidentRegister
 from .killswitch import KillSwitch
-from .schemas import ErrorResponse
+from .privacy import SubjectKeyStore, erase
+from .schemas import ErrorResponse, Reasoning
 from .settings import Settings
 
 router = APIRouter()
@@ -68,6 +70,26 @@ class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field(min_length=3, max_length=4000, description="What was done, and where it is recorded.")
+
+
+class ErasureRequest(BaseModel):
+    """``POST /v1/subjects/erase``: in the body, as the applicant id must not appear in a URL (access logs)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    applicant_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The data subject to erase.")
+    reason: Reasoning = Field(description="Why, e.g. the request's reference (recorded; no personal data).")
+
+
+class ErasureView(BaseModel):
+    """What an erasure did."""
+
+    status: str = Field(description="erased: the key is deleted; not_found: no key (never scored, or erased).")
+    subject_ref: str | None = Field(description="The subject reference whose data is now unreadable.")
+    record_id: str | None = Field(
+        description="The `erasure` audit record; null if the trail could not take it (it stays pending and is "
+        "written by the next erasure)."
+    )
 
 
 def _view(switch: KillSwitch, settings: Settings, **extra: Any) -> KillSwitchView:
@@ -160,3 +182,24 @@ def close(
     except IncidentError as exc:
         raise HTTPException(409, str(exc)) from exc
     return IncidentView(**incident.to_json())
+
+
+@router.post(
+    "/v1/subjects/erase",
+    response_model=ErasureView,
+    responses={**CLIENT_ERRORS, **UNAUTHORISED, 503: {"model": ErrorResponse, "description": "No key store."}},
+    summary="Erase a data subject: delete its key, so its personal data in the audit trail cannot be read",
+)
+def erase_subject(
+    body: ErasureRequest, request: Request, caller: Annotated[Caller, Depends(require("admin"))]
+) -> ErasureView:
+    """Right to erasure (crypto-shredding); audited (kind ``erasure``) with the caller. Idempotent."""
+    state = request.app.state
+    keys: SubjectKeyStore | None = state.subjects
+    if keys is None:
+        raise HTTPException(503, "the subject key store is not open (see the service log)")
+    settings: Settings = state.settings
+    done = erase(
+        keys, state.audit, body.applicant_id, reason=body.reason, by=caller.name, timeout=settings.audit_timeout_seconds
+    )
+    return ErasureView(status=done.status, subject_ref=done.subject_ref, record_id=done.record_id)

@@ -37,12 +37,14 @@ from .oversight import (
     AUDIT_WRITE_FAILED,
     EXPLANATION_FAILED,
     GREY_ZONE,
+    PERSONAL_READERS,
     decision_record,
     open_review_queue,
     queue_referral,
     referral,
 )
 from .oversight import router as oversight_router
+from .privacy import SubjectKeyError, SubjectKeyStore, subject_entry
 from .rollout import CHAMPION, Arm, deciding_arm, load_challenger, shadow_result
 from .schemas import Applicant, Decision, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
 from .settings import Settings
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
         if await _prepare(app, integrations, metrics):
             _load(app, settings, metrics)
         app.state.audit = _open_audit(settings, open_store)
+        app.state.subjects = _open_subjects(settings)
         app.state.reviews = open_review_queue(settings)
         if app.state.reviews is not None:
             metrics.review_queue_depth.set_function(app.state.reviews.depth)
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     app.state.explainer = None
     app.state.drift = None
     app.state.audit = None
+    app.state.subjects = None
     app.state.reviews = None
     app.state.incidents = None
     app.state.challenger = None
@@ -137,7 +141,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
 
 
 def _close_stores(state: State) -> None:
-    for store in (state.audit, state.reviews, state.incidents):
+    for store in (state.audit, state.subjects, state.reviews, state.incidents):
         if store is not None:
             store.close()
 
@@ -240,6 +244,28 @@ def _open_audit(settings: Settings, open_store: AuditStoreFactory | None = None)
         return None
 
 
+def _open_subjects(settings: Settings) -> SubjectKeyStore | None:
+    """The subject key store, or None (logged: then no decision can be recorded, so every one is referred)."""
+    if not settings.audit_enabled:
+        return None
+    try:
+        return SubjectKeyStore(settings.subject_keys_path)
+    except SubjectKeyError as exc:
+        log.error("subject_keys_not_open", reason=str(exc))
+        return None
+
+
+def _sealed_subject(state: State, applicant: Applicant) -> dict[str, Any] | None:
+    """The record's ``subject`` (personal data sealed with the subject's key), or None (counted and logged)."""
+    try:
+        return subject_entry(state.subjects, applicant)
+    except Exception as exc:  # whatever broke, personal data must not be recorded in clear nor lose its key
+        metrics: Metrics = state.metrics
+        metrics.audit_write_failures.inc()
+        log.error("subject_key_failed", error_type=type(exc).__name__, reason=str(exc))
+        return None
+
+
 def _predict(
     explainer: Explainer | None, model: ScoringModel, applicant: Applicant
 ) -> tuple[float, Explanation | None, str | None]:
@@ -259,7 +285,8 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
     """Score, decide and record one applicant: ``POST /v1/score``, and integrations through ``context.score``.
 
     ``state`` is the running app's state (model, explainer, audit trail, settings, metrics). The decision
-    is written durably to the audit trail before this returns; if that fails, the decision is `refer`
+    is written durably to the audit trail before this returns, its personal fields sealed under the
+    subject's key (created durably first, see :mod:`.privacy`); if either fails, the decision is `refer`
     (human review) with `audit_recorded: false`, never an automated one. Raises :class:`NotReadyError`
     while no verified model is loaded. Blocking (model and audit write): call it from a worker thread.
     """
@@ -293,7 +320,10 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
     record, body = None, decision_body(outcome, applicant, model, settings)
     body |= _rollout_fields(state, arm, applicant, suspended=suspended, rule=rule)
     if settings.audit_enabled:
-        record = record_decision(state.audit, body, metrics, settings.audit_timeout_seconds)
+        subject = _sealed_subject(state, applicant)  # the key is on disk before the record that needs it
+        if subject is not None:
+            body["subject"] = subject
+            record = record_decision(state.audit, body, metrics, settings.audit_timeout_seconds)
         if record is None:  # fail safe: what cannot be recorded is not decided automatically
             body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
     decision = body["decision"]
@@ -374,8 +404,7 @@ def _routes(app: FastAPI) -> None:
         decision_id: str, request: Request, caller: Annotated[Caller, Depends(require("scorer", "reviewer", "auditor"))]
     ) -> DecisionRecord:
         """The decision as recorded, whether it waits for or went through human review, and every review."""
-        del caller  # authorised by the dependency
-        return decision_record(request.app.state, decision_id)
+        return decision_record(request.app.state, decision_id, may_read_personal=bool(caller.roles & PERSONAL_READERS))
 
     @app.get("/healthz", summary="Liveness: the process is up")
     def healthz() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The project's command line: ``serve``, ``train``, ``audit``, ``compliance``, ``model ...``, ``version`` and more."""
+"""The project's command line: ``serve``, ``train``, ``audit``, ``keys``, ``model``, ``compliance``, the
+operational commands (``kill-switch``, ``incidents``, ``subjects erase``) and ``version``."""
 
 from __future__ import annotations
 
@@ -250,8 +251,9 @@ def _is_user_error(exc: Exception) -> bool:
     from .incidents import IncidentError
     from .keys import KeyStoreError
     from .model import ModelLoadError
+    from .privacy import SubjectKeyError
 
-    return isinstance(exc, GovernanceError | ModelLoadError | KeyStoreError | IncidentError)
+    return isinstance(exc, GovernanceError | ModelLoadError | KeyStoreError | IncidentError | SubjectKeyError)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -264,6 +266,7 @@ def _run(args: argparse.Namespace) -> int:
     commands = {"audit": _audit, "keys": _keys, "kill-switch": operations.kill_switch}
     commands["incidents"] = operations.incidents
     commands["compliance"] = _compliance
+    commands["subjects"] = operations.subjects
     if args.command in commands:
         return commands[args.command](args)
     print(f"{PROJECT_NAME} {__version__}")  # noqa: T201

@@ -1,7 +1,8 @@
 """A decision as the audit trail records it, and writing it durably before the response.
 
-The record keeps only the model's input features: fields marked ``x-personal`` in the request schema
-(name, phone, applicant id, ...) never reach the trail.
+The record keeps the model's input features in clear, minimised: fields marked ``x-personal`` in the
+request schema (name, phone, applicant id, ...) are left out of them and reach the trail only encrypted
+under the subject's own key, in ``subject`` (added by ``score_applicant``, see :mod:`.privacy`).
 """
 
 from __future__ import annotations

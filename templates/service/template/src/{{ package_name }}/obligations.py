@@ -15,7 +15,7 @@ from .integrations import Integration
 from .settings import Settings
 
 # The stores the service keeps itself, on the host it runs on (`region`); modules add their own.
-LOCAL_STORES = ("audit", "reviews", "incidents", "api-keys", "kill-switch")
+LOCAL_STORES = ("audit", "reviews", "incidents", "api-keys", "kill-switch", "subject-keys")
 
 
 def duties(settings: Settings) -> Obligations:

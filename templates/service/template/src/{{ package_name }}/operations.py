@@ -1,4 +1,5 @@
-"""The operational commands: ``kill-switch on|off|status``, ``incidents list|close`` and ``model rollback``.
+"""The operational commands: ``kill-switch on|off|status``, ``incidents list|close``, ``subjects erase`` and
+``model rollback``.
 
 They work on the running service's shared state (the kill switch file, the incident register, the audit
 trail), so they take effect without a restart. Each change is written to the audit trail; when the trail
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .audit import AuditStore
     from .incidents import IncidentRegister
+    from .privacy import SubjectKeyStore
     from .settings import Settings
 
 
@@ -44,6 +46,18 @@ def add_parsers(commands: Any) -> None:
     close.add_argument("id", type=int, help="The incident's id.")
     close.add_argument("--note", required=True, help="What was done, and where it is recorded.")
     _by(close)
+    subjects = commands.add_parser("subjects", help="Data subjects: erase one (right to erasure, crypto-shredding).")
+    actions = subjects.add_subparsers(dest="subjects_command", required=True)
+    erase = actions.add_parser("erase", help="Delete the subject's key: its personal data can no longer be read.")
+    erase.add_argument("--applicant-id", required=True, help="The applicant whose personal data is erased.")
+    erase.add_argument(
+        "--reason", required=True, help="Why, e.g. the request's reference (recorded; no personal data)."
+    )
+    _by(erase)
+    actions.add_parser(
+        "reapply-erasures",
+        help="After restoring the key store from a backup: delete every key the audit trail records as erased.",
+    )
 
 
 def add_rollback_parser(actions: Any) -> None:
@@ -131,6 +145,62 @@ def incidents(args: argparse.Namespace) -> int:
     finally:
         register.close()
     print(f"closed incident {incident.id} ({incident.kind}); {_recorded(record_id)}")  # noqa: T201
+    return 0
+
+
+def subjects(args: argparse.Namespace) -> int:
+    """``subjects erase``: delete the subject's key, then record the erasure (kind ``erasure``); ``subjects
+    reapply-erasures``: after a restore of the key store, delete the keys the trail records as erased."""
+    from .privacy import SubjectKeyStore, erase
+    from .settings import Settings
+
+    settings = Settings()
+    keys = SubjectKeyStore(settings.subject_keys_path)
+    if args.subjects_command == "reapply-erasures":
+        return _reapply_erasures(keys, settings)
+    try:
+        with audit_trail(settings) as store:
+            done = erase(
+                keys, store, args.applicant_id, reason=args.reason, by=args.by, timeout=settings.audit_timeout_seconds
+            )
+    finally:
+        keys.close()
+    if done.flushed:
+        print(f"wrote {done.flushed} pending erasure record(s) of earlier erasures to the audit trail")  # noqa: T201
+    if done.status == "not_found":
+        print(f"nothing to erase: no key for this applicant in {keys.path} (never scored, or already erased)")  # noqa: T201
+        return 0
+    if done.record_id is None:
+        print(  # noqa: T201
+            f"error: subject {done.subject_ref} is erased (its key is deleted: its personal data cannot be read) but "
+            "the erasure is NOT recorded in the audit trail (see the message above); it is kept pending in "
+            f"{keys.path}: make the trail writable, then run `subjects erase` again (any applicant) to record it",
+            file=sys.stderr,
+        )
+        return 1
+    print(  # noqa: T201
+        f"erased subject {done.subject_ref}: its key is deleted from {keys.path}, so its personal data in the audit "
+        f"trail cannot be read any more; audit record {done.record_id}"
+    )
+    return 0
+
+
+def _reapply_erasures(keys: SubjectKeyStore, settings: Settings) -> int:
+    from .privacy import reapply_erasures
+
+    try:
+        with audit_trail(settings) as store:
+            if store is None:
+                print(  # noqa: T201
+                    "error: the audit trail, which lists the erasures, cannot be opened (see the warning above); "
+                    "fix it and run this again",
+                    file=sys.stderr,
+                )
+                return 1
+            deleted, erasures = reapply_erasures(keys, store)
+    finally:
+        keys.close()
+    print(f"deleted {deleted} key(s) from {keys.path}; the audit trail records {erasures} erased subject(s)")  # noqa: T201
     return 0
 
 

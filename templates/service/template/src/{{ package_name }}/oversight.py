@@ -22,6 +22,7 @@ from .audit import AuditRecord, AuditStore
 from .decisions import DECISION, wait_for_record
 from .errors import CLIENT_ERRORS
 from .logs import get_logger
+from .privacy import SubjectKeyStore, read_subject
 from .reviews import Case, ReviewQueue, ReviewQueueError
 from .schemas import (
     AppealRequest,
@@ -32,12 +33,14 @@ from .schemas import (
     ReviewAction,
     ReviewCase,
     ReviewRequest,
+    SubjectView,
 )
 from .settings import Settings
 
 REVIEW, APPEAL = "review", "appeal"
 GREY_ZONE, EXPLANATION_FAILED, AUDIT_WRITE_FAILED = "grey_zone", "explanation_failed", "audit_write_failed"
 _POLICY_FLAGS = ("politically_exposed",)
+PERSONAL_READERS = frozenset({"reviewer", "auditor"})  # see a decision's personal data while its key exists
 _CONSOLE = Path(__file__).parent / "console"
 _CONSOLE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
@@ -87,8 +90,12 @@ def queue_referral(state: State, body: dict[str, Any], record: AuditRecord | Non
     return True
 
 
-def decision_record(state: State, decision_id: str) -> DecisionRecord:
-    """``GET /v1/decisions/{id}``: the recorded decision with its review status and every review or appeal."""
+def decision_record(state: State, decision_id: str, *, may_read_personal: bool = False) -> DecisionRecord:
+    """``GET /v1/decisions/{id}``: the recorded decision with its review status and every review or appeal.
+
+    ``subject`` shows the personal data, decrypted, to callers that ``may_read_personal`` while the
+    subject's key exists; after an erasure its status is ``erased`` and the data is gone for everyone.
+    """
     store: AuditStore | None = state.audit
     record = store.get(decision_id) if store is not None else None
     if record is None or record.kind != DECISION:
@@ -104,7 +111,15 @@ def decision_record(state: State, decision_id: str) -> DecisionRecord:
         decision=dict(record.body),
         review_status="none" if case is None else ("reviewed" if case.status == "reviewed" else "pending"),
         reviews=[{"record_id": a.id, "action": a.kind, **a.body} for a in actions if a is not None],
+        subject=_subject_view(state.subjects, record.body.get("subject"), may_read=may_read_personal),
     )
+
+
+def _subject_view(keys: SubjectKeyStore | None, entry: Any, *, may_read: bool) -> SubjectView | None:
+    if not isinstance(entry, dict):
+        return None  # a record without personal data (a batch decision, or one from before sealing)
+    status, personal = read_subject(keys, entry, may_read=may_read)
+    return SubjectView(ref=str(entry["ref"]), status=status, personal=personal)
 
 
 def _queue(request: Request) -> ReviewQueue:

@@ -2,7 +2,8 @@
 
 Strict types throughout (``false`` is not a number, ``"5"`` is not a number) and unknown fields are
 refused. Personal data is declared once, here, with ``json_schema_extra={"x-personal": True}``:
-:data:`PERSONAL_FIELDS` is derived from that mark, and logs, metrics and (later) the audit trail use it.
+:data:`PERSONAL_FIELDS` is derived from that mark: logs and metrics leave those fields out, and the audit
+trail holds them only encrypted under the subject's own key (:mod:`.privacy`), so erasing it shreds them.
 """
 
 from __future__ import annotations
@@ -139,6 +140,20 @@ class ScoreResponse(BaseModel):
     )
 
 
+class SubjectView(BaseModel):
+    """The data subject of a decision: its reference, and its personal data for those who may read it."""
+
+    ref: str = Field(description="The subject reference in the audit trail (a random UUID, not the applicant id).")
+    status: Literal["available", "erased", "withheld", "unavailable"] = Field(
+        description="available: decrypted below; erased: the subject's key was deleted (right to erasure), the "
+        "data cannot be read by anyone; withheld: the caller's role may not read it (reviewer and auditor may); "
+        "unavailable: the subject key store is not open (see the service log)."
+    )
+    personal: dict[str, JsonValue] | None = Field(
+        default=None, description="The fields marked x-personal as sent, while available."
+    )
+
+
 class DecisionRecord(BaseModel):
     """``GET /v1/decisions/{id}``: a decision as the audit trail holds it, with its chain hashes."""
 
@@ -146,12 +161,17 @@ class DecisionRecord(BaseModel):
     recorded_at: str
     record_hash: str
     previous_hash: str
-    decision: dict[str, JsonValue] = Field(description="The decision record as written (no personal data).")
+    decision: dict[str, JsonValue] = Field(
+        description="The decision record as written: personal data only sealed, in `subject.personal`."
+    )
     review_status: Literal["none", "pending", "reviewed"] = Field(
         default="none", description="Whether the decision waits in, or has been through, human review."
     )
     reviews: list[dict[str, JsonValue]] = Field(
         default_factory=list, description="Every review and appeal of the decision, as audited, oldest first."
+    )
+    subject: SubjectView | None = Field(
+        default=None, description="Whose decision it is (none for records without personal data, e.g. batch)."
     )
 
 

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     audit_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Longest wait for a durable audit write before the decision is referred."
     )
+    subject_keys_path: Path = Field(
+        default=Path("var/subject-keys.db"),
+        description="Per-subject keys sealing personal data in the audit trail (SQLite; kept apart from the "
+        "trail on purpose: `subjects erase` deletes a key, which shreds that subject's data).",
+    )
     api_keys_path: Path = Field(
         default=Path("var/api-keys.json"),
         description="API keys with roles, stored hashed (`keys create`), re-read when changed; no file: 401 for all.",
