@@ -47,7 +47,8 @@ def integration(context: IntegrationContext) -> Integration:
             sha256=fetched.sha256,
         )
 
-    return Integration(NAME, check=check, prepare=prepare, check_timeout_seconds=timeout)
+    # The bucket's region is declared: the service refuses to start when it is outside the data residency.
+    return Integration(NAME, check=check, prepare=prepare, check_timeout_seconds=timeout, data_region=settings.region)
 
 
 async def _not_configured() -> None:

@@ -9,7 +9,14 @@ Use it from service code with the same settings the integration reads::
 
 from ._model import ModelFetch, expected_sha256, fetch_model
 from ._settings import ObjectStorageSettings
-from ._store import ChecksumMismatchError, ObjectStorageError, ObjectStore, StoredObject, make_client
+from ._store import (
+    ChecksumMismatchError,
+    ObjectStorageError,
+    ObjectStore,
+    StoredObject,
+    create_bucket,
+    make_client,
+)
 
 __all__ = [
     "ChecksumMismatchError",
@@ -18,6 +25,7 @@ __all__ = [
     "ObjectStorageSettings",
     "ObjectStore",
     "StoredObject",
+    "create_bucket",
     "expected_sha256",
     "fetch_model",
     "make_client",

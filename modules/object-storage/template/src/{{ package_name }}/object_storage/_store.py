@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -28,6 +28,7 @@ from ._settings import ObjectStorageSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 CHECKSUM_FIELD = "sha256"
@@ -250,6 +251,16 @@ def make_client(settings: ObjectStorageSettings) -> S3Client:
         region_name=settings.region,
     )
     return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
+
+
+def create_bucket(settings: ObjectStorageSettings, name: str) -> None:
+    """Create bucket ``name`` in the configured region (S3 wants a location constraint outside us-east-1)."""
+    client = make_client(settings)
+    if settings.region == "us-east-1":  # the one region where S3 refuses a location constraint
+        client.create_bucket(Bucket=name)
+    else:
+        where = cast("BucketLocationConstraintType", settings.region)
+        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": where})
 
 
 def _secret(value: SecretStr | None) -> str | None:
