@@ -54,6 +54,7 @@ def service(project: Path, venv: Path, tmp_path: Path, api_key: tuple[Path, str]
         "LOAN_SCORING_HOST": "127.0.0.1",
         "LOAN_SCORING_PORT": str(port),
         "LOAN_SCORING_MODEL_PATH": str(project / "models" / "credit-risk.skops"),
+        "LOAN_SCORING_REGIMES_PATH": str(project / "governance" / "regimes.toml"),  # read at start-up too
         "LOAN_SCORING_API_KEYS_PATH": str(api_key[0]),
     }
     log_path = tmp_path / "service.log"
