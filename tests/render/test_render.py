@@ -282,6 +282,7 @@ EXPECTED_FILES = [
     "src/{package}/rollout.py",
     "src/{package}/schemas.py",
     "src/{package}/settings.py",
+    "src/{package}/storage.py",
     "src/{package}/tracing.py",
     "tests/__init__.py",
     "tests/conftest.py",

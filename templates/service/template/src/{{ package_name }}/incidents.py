@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .storage import connect_durable
+
 INCIDENT = "incident"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -66,11 +68,7 @@ class IncidentRegister:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.executescript(_SCHEMA)
+            self._conn = connect_durable(path, schema=_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise IncidentError(f"cannot open the incident register at {path}: {exc}") from exc
         self._lock = threading.Lock()

@@ -53,10 +53,12 @@ from .audit import AuditStore, canonical_json
 from .decisions import wait_for_record
 from .logs import get_logger
 from .schemas import PERSONAL_FIELDS, Applicant
+from .storage import connect_durable
 
 ERASURE = "erasure"
 ALGORITHM = "AES-256-GCM"
 _KEY_BYTES, _NONCE_BYTES = 32, 12
+_PRAGMAS = ("secure_delete=ON",)  # deleted keys are overwritten, not just unlinked from the b-tree
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS subjects (
@@ -101,13 +103,6 @@ class _NewKey:
     done: bool = False
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    for pragma in ("journal_mode=WAL", "synchronous=FULL", "secure_delete=ON"):
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
-
-
 class SubjectKeyStore:
     """Subject keys in one SQLite file; safe for several threads and processes (the CLI erases too).
 
@@ -119,13 +114,11 @@ class SubjectKeyStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = _connect(path)  # writes, under self._lock
-            self._conn.executescript(_SCHEMA)
+            self._conn = connect_durable(path, schema=_SCHEMA, pragmas=_PRAGMAS)  # writes, under self._lock
             self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('lookup_secret', ?)", (os.urandom(_KEY_BYTES),))
             row = self._conn.execute("SELECT value FROM meta WHERE name = 'lookup_secret'").fetchall()[0]
             self._secret: bytes = bytes(row[0])
-            self._reader = _connect(path)  # reads, under self._reading
+            self._reader = connect_durable(path, pragmas=_PRAGMAS)  # reads, under self._reading
         except (OSError, sqlite3.Error) as exc:
             raise SubjectKeyError(
                 f"cannot open the subject key store at {path}: {exc} (check the path and its permissions)"

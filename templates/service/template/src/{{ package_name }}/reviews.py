@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from .storage import connect_durable
+
 CaseStatus = Literal["pending", "in_review", "reviewed"]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -60,11 +62,7 @@ class ReviewQueue:
 
     def __init__(self, path: Path) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db = connect_durable(path, schema=_SCHEMA, timeout=5.0)  # sqlite3's default busy timeout
         except (OSError, sqlite3.Error) as exc:
             msg = f"cannot open the review queue {path}: {exc}"
             raise ReviewQueueError(msg) from exc

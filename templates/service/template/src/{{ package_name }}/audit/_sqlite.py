@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..storage import connect_durable
 from ._archive import write_segment
 from ._chain import AuditRecord, Break, Link, body_digest, chain_hash, first_break
 from ._store import Anchor, ArchiveResult, AuditError, Checkpoint, Verification
@@ -73,14 +74,9 @@ def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
     if not create and not path.is_file():
         raise AuditError(f"no audit trail at {path} (set the audit path or pass --db)")
     try:
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        return connect_durable(path)
     except (OSError, sqlite3.Error) as exc:
         raise AuditError(f"cannot open the audit trail at {path}: {exc}") from exc
-    return conn
 
 
 def _record(row: Sequence[Any]) -> AuditRecord:
