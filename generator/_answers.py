@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ._project import yaml_problem
 from .errors import AnswerValidationError
 
 _TRUE = {"y", "yes", "t", "true", "on", "1"}
@@ -84,7 +85,7 @@ def read_answers_file(path: Path) -> dict[str, Any]:
         ) from exc
     except yaml.YAMLError as exc:
         raise AnswerValidationError(
-            f"answers file {path} is not valid YAML: {str(exc).splitlines()[0]}",
+            f"answers file {path} is not valid YAML: {yaml_problem(exc)}",
             "Write a YAML mapping such as `port: 8080`.",
         ) from exc
     if loaded is None:

@@ -23,7 +23,7 @@ from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
 from ._manifest import ModuleInfo
 from ._plan import resolve_plan
-from ._project import ANSWERS_FILE, Project
+from ._project import ANSWERS_FILE, Project, yaml_problem
 from ._pyproject import add_module_dependencies, remove_module_dependencies
 from ._sources import publish_to_store, template_for_source
 from .errors import (
@@ -98,8 +98,14 @@ def check_no_tasks(module: Template) -> None:
     """Refuse a module from an untrusted source whose copier.yml runs tasks or migrations."""
     try:
         config = yaml.safe_load((module.path / "copier.yml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ManifestError(f"{module.path / 'copier.yml'}: cannot read it: {exc}", "Fix the YAML.") from exc
+    except OSError as exc:
+        raise ManifestError(
+            f"{module.path / 'copier.yml'}: cannot read it: {exc}", "Check the file."
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ManifestError(
+            f"{module.path / 'copier.yml'} is not valid YAML: {yaml_problem(exc)}", "Fix that line."
+        ) from exc
     wanted = [key for key in ("_tasks", "_migrations") if isinstance(config, dict) and config.get(key)]
     if wanted:
         raise UntrustedModuleError(

@@ -72,13 +72,26 @@ def read_copier_answers(path: Path) -> tuple[str, str | None, dict[str, Any]]:
     """The template source, version tag and answers recorded in a copier answers file."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise NotAProjectError(f"cannot read {path}: {exc}", "Restore it from git.") from exc
+    except OSError as exc:
+        raise NotAProjectError(f"cannot read {path}: {exc.strerror or exc}", "Restore it from git.") from exc
+    except yaml.YAMLError as exc:
+        raise NotAProjectError(
+            f"{path} is not valid YAML: {yaml_problem(exc)}",
+            f"Correct that line, or restore the file with `git checkout -- {path.name}`.",
+        ) from exc
     if not isinstance(data, dict) or "_src_path" not in data:
         raise NotAProjectError(f"{path} records no _src_path", "Restore it from git.")
     answers = {str(k): v for k, v in data.items() if not str(k).startswith("_")}
     commit = data.get("_commit")
     return str(data["_src_path"]), str(commit) if commit else None, answers
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML parser error on one line: where (1-based line and column) and what went wrong."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    what = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return where + " ".join(str(what).split())
 
 
 def has_conflict_markers(path: Path) -> bool:
