@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import SourceError
+from .errors import SourceError, SourceUnreachableError
 
 # An identity for commits the factory makes itself (version store, first commit of a project)
 # when the user has none configured; user config wins when present.
@@ -117,3 +118,39 @@ def tag(path: Path, name: str) -> None:
 def clone(src: str, dst: Path) -> None:
     """Clone ``src`` (a path or URL) into ``dst``."""
     run(["clone", "-q", src, str(dst)], dst.parent)
+
+
+def remote_tags(src: str) -> list[str]:
+    """The tag names of the git repository ``src`` (a URL or a path), as ``git ls-remote`` lists them.
+
+    Raises :class:`SourceUnreachableError` when ``src`` cannot be reached or is not a git repository.
+    """
+    proc = run(["ls-remote", "--tags", "--refs", "--", src], Path(tempfile.gettempdir()), check=False)
+    if proc.returncode != 0:
+        raise _unreachable(src, proc)
+    return [
+        line.split("\t", 1)[1].removeprefix("refs/tags/") for line in proc.stdout.splitlines() if "\t" in line
+    ]
+
+
+def remote_file(src: str, ref: str, name: str) -> bytes | None:
+    """The bytes of ``name`` at ``ref`` (a tag or branch) of the repository ``src``, or ``None``.
+
+    Fetches that one commit into a scratch repository (``git archive --remote`` is refused by HTTP servers).
+    """
+    with tempfile.TemporaryDirectory(prefix="factory-fetch-") as tmp:
+        scratch = Path(tmp)
+        run(["init", "-q", "--bare"], scratch)
+        proc = run(["fetch", "-q", "--depth", "1", "--", src, ref], scratch, check=False)
+        if proc.returncode != 0:
+            raise _unreachable(src, proc)
+        return show_file(scratch, "FETCH_HEAD", name)
+
+
+def _unreachable(src: str, proc: subprocess.CompletedProcess[str]) -> SourceUnreachableError:
+    reason = next((line for line in proc.stderr.splitlines() if line.strip()), "git failed")
+    return SourceUnreachableError(
+        f"cannot read the template source {src}: {reason.removeprefix('fatal: ').strip()}",
+        "Point FACTORY_SOURCE_<NAME> (or _src_path in the project's .copier-answers.yml) at a git "
+        "repository of the template you can reach: your team's template server, or a copy of it.",
+    )

@@ -25,7 +25,7 @@ from ._manifest import ModuleInfo
 from ._plan import resolve_plan
 from ._project import ANSWERS_FILE, Project, yaml_problem
 from ._pyproject import add_module_dependencies, remove_module_dependencies
-from ._sources import publish_to_store, template_for_source
+from ._sources import publish_to_store, template_of_source
 from .errors import (
     AnswerValidationError,
     ManifestError,
@@ -154,7 +154,7 @@ def apply_plan(project: Project, plan: ModulePlan) -> AddResult:
 
 
 def _base_of(project: Project) -> tuple[str, str]:
-    template = template_for_source(project.src_path, find_templates().values())
+    template = template_of_source(project.src_path, project.commit, find_templates())
     if template is None or project.version is None:
         raise NotAProjectError(
             f"{project.path} was not generated from a template this factory knows ({project.src_path})",

@@ -20,7 +20,8 @@ import fcntl
 import hashlib
 import json
 import shutil
-from collections.abc import Iterable, Iterator
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from . import _git
 from ._catalog import Template
 from ._config import configured_source, factory_home
 from ._files import template_files
+from ._versions import newest_tag
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,14 @@ class TemplateRef:
 
 
 def resolve_source(template: Template) -> TemplateRef:
-    """The source copier should use for ``template``: a configured git server, or the local store."""
+    """The source copier should use for ``template``: a configured git server, or the local store.
+
+    For a server, its newest version tag (as copier picks it); one that cannot be read raises
+    :class:`SourceUnreachableError`.
+    """
     remote = configured_source(template.name) if template.kind == "template" else None
     if remote is not None:
-        return TemplateRef(remote, None, None)
+        return newest_ref(remote, ())
     return publish_to_store(template)
 
 
@@ -54,6 +60,39 @@ def template_for_source(src: str, candidates: Iterable[Template]) -> Template | 
         if src in {str(store_path(candidate.name, candidate.kind)), configured}:
             return candidate
     return None
+
+
+def newest_ref(src: str, candidates: Iterable[Template]) -> TemplateRef:
+    """The newest version of source ``src``: what ``factory update`` moves to and ``factory status`` shows.
+
+    A local store of one of ``candidates`` is first refreshed from the installed factory (its version is
+    the installed one). Any other source (a team git server, a copy of a store) is asked for its tags, and
+    the newest is chosen as copier chooses it. Raises :class:`SourceUnreachableError` when it cannot be read.
+    """
+    for candidate in candidates:
+        if src == str(store_path(candidate.name, candidate.kind)):
+            return publish_to_store(candidate)
+    tag = newest_tag(_git.remote_tags(src))
+    return TemplateRef(src, tag, tag.removeprefix("v") if tag else None)
+
+
+def template_of_source(src: str, commit: str | None, candidates: Mapping[str, Template]) -> Template | None:
+    """The template among ``candidates`` that a project recording ``src`` (at ``commit``) was made from.
+
+    Found by its store path or configured source without any git call; else (``_src_path`` edited to a
+    copy of the template repository or a server) by the name in the source's ``template.toml``.
+    """
+    known = template_for_source(src, candidates.values())
+    if known is not None:
+        return known
+    tags = _git.remote_tags(src)
+    ref = commit if commit in tags else newest_tag(tags) or "HEAD"
+    manifest = _git.remote_file(src, ref, "template.toml")
+    try:
+        name = tomllib.loads((manifest or b"").decode("utf-8"))["template"]["name"]
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError):
+        return None
+    return candidates.get(name) if isinstance(name, str) else None
 
 
 def store_path(name: str, kind: str = "template") -> Path:

@@ -1,8 +1,10 @@
 """``factory status``: which template and module versions a project is at, and what is left to do.
 
-"Newest" is what ``factory update`` would move to: the version in the local store refreshed from the
-installed factory. A project whose template comes from a team git server has no local newest version
-(``None``, shown as unknown) rather than a network call.
+"Newest" is what ``factory update`` would move to (one function decides both): the version in the local
+store refreshed from the installed factory, or the newest version tag of any other git source (a team
+server, a copy of the store), read as copier reads it. A source that cannot be read raises
+:class:`~generator.errors.SourceUnreachableError` (exit 5): never "unknown" with exit 0, which CI would
+take for up to date.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 from . import _git
-from ._catalog import Template, find_modules, find_templates
+from ._catalog import find_modules, find_templates
 from ._project import Project, has_conflict_markers, read_copier_answers
-from ._sources import publish_to_store, store_path, template_for_source
+from ._sources import newest_ref, template_of_source
 from ._versions import is_newer
 
 Kind = Literal["template", "module"]
@@ -52,21 +54,19 @@ class StatusResult:
 def project_status(path: Path) -> StatusResult:
     """Versions of the base template and every module, and files holding conflict markers."""
     project = Project.load(path)
-    base = template_for_source(project.src_path, find_templates().values())
+    templates = find_templates()
+    base = template_of_source(project.src_path, project.commit, templates)
     name = base.name if base is not None else Path(project.src_path).name
-    components = [ComponentStatus(name, "template", project.version, _newest(base, project.src_path))]
+    newest = newest_ref(project.src_path, templates.values()).version
+    components = [ComponentStatus(name, "template", project.version, newest)]
     modules = find_modules()
     for module, answers_file in project.module_answers().items():
         src, commit, _answers = read_copier_answers(answers_file)
         version = commit.removeprefix("v") if commit else None
-        components.append(ComponentStatus(module, "module", version, _newest(modules.get(module), src)))
+        components.append(
+            ComponentStatus(module, "module", version, newest_ref(src, modules.values()).version)
+        )
     return StatusResult(project.path, components, _conflicted_files(project.path))
-
-
-def _newest(template: Template | None, src: str) -> str | None:
-    if template is None or src != str(store_path(template.name, template.kind)):
-        return None
-    return publish_to_store(template).version
 
 
 def _conflicted_files(root: Path) -> list[str]:

@@ -22,9 +22,8 @@ from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
 from ._plan import dependency_order
 from ._project import Project, has_conflict_markers, read_copier_answers
-from ._sources import TemplateRef, publish_to_store, store_path, template_for_source
+from ._sources import TemplateRef, newest_ref
 from ._versions import is_newer
-from .errors import SourceError
 
 ChangeKind = Literal["new", "updated", "merged", "conflict", "removed"]
 
@@ -107,7 +106,8 @@ def update_project(
         for step in steps:
             engine.update(workdir, step.target.ref, answers_file=step.answers_file, unsafe=step.unsafe)
             _git.run(["add", "-A"], workdir)
-            _git.commit(workdir, f"factory: update {step.name}")
+            if _git.has_staged_changes(workdir):  # a source without version tags: copier may change nothing
+                _git.commit(workdir, f"factory: update {step.name}")
         _git.run(["reset", "-q", head], workdir)  # the combined change, unstaged, as the user will see it
         changes = classify_changes(workdir, old_render)
         if not pretend:
@@ -155,24 +155,8 @@ def _module_change(after: Project, step: _Step) -> VersionChange:
 
 
 def _target_ref(src: str, catalog: Mapping[str, Template]) -> TemplateRef:
-    """The newest version to update to: the store refreshed from the installed factory, or the git server."""
-    template = template_for_source(src, catalog.values())
-    if template is not None and src == str(store_path(template.name, template.kind)):
-        return publish_to_store(template)
-    if template is None:
-        _check_reachable(src, catalog)
-    return TemplateRef(src, None, None)
-
-
-def _check_reachable(src: str, templates: Mapping[str, Template]) -> None:
-    if "://" in src or src.startswith("git@") or Path(src).is_dir():
-        return
-    names = ", ".join(sorted(templates)) or "service"
-    raise SourceError(
-        f"the project's template source {src} does not exist on this machine",
-        f"Set FACTORY_SOURCE_<NAME> (templates: {names}) to your team's template git server, "
-        "or edit _src_path in .copier-answers.yml to a copy of the template repository.",
-    )
+    """The newest version to update to: the store refreshed from the factory, or the git source's."""
+    return newest_ref(src, catalog.values())
 
 
 def classify_changes(updated: Path, old_render: Path) -> list[FileChange]:

@@ -23,6 +23,7 @@ Tree::
         ├── NotAProjectError            no .copier-answers.yml where one was expected
         ├── DirtyProjectError           uncommitted changes block an update
         ├── SourceError                 the template's version store or git server is unusable
+        │   └── SourceUnreachableError  exit 5: the template's git source cannot be reached or read
         ├── EngineError                 copier failed while rendering
         └── UpdateConflictError         exit 3: the update left conflicts for the user to resolve
 """
@@ -43,6 +44,7 @@ __all__ = [
     "ModuleConflictError",
     "NotAProjectError",
     "SourceError",
+    "SourceUnreachableError",
     "TargetExistsError",
     "UnknownModuleError",
     "UnknownTemplateError",
@@ -129,6 +131,15 @@ class DirtyProjectError(UserError):
 
 class SourceError(UserError):
     """The template source (local version store or git server) cannot be used."""
+
+
+class SourceUnreachableError(SourceError):
+    """The template's git source (a server, a path) cannot be reached or is not a git repository (exit 5).
+
+    A code of its own, so that CI can tell "cannot check" from "up to date" (0) and "outdated" (4).
+    """
+
+    exit_code = 5
 
 
 class EngineError(UserError):

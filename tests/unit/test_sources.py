@@ -6,7 +6,7 @@ import pytest
 from generator._catalog import Template
 from generator._config import configured_source
 from generator._sources import content_digest, publish_to_store, resolve_source, store_path
-from generator.errors import SourceError
+from generator.errors import SourceError, SourceUnreachableError
 
 
 def _template(tmp_path: Path, version: str, body: str = "hello") -> Template:
@@ -73,11 +73,25 @@ def test_digest_ignores_caches(tmp_path: Path) -> None:
 def test_configured_git_server_replaces_the_store(
     tmp_path: Path, factory_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FACTORY_SOURCE_DEMO", "https://git.bank.example/platform/demo.git")
+    server = tmp_path / "server" / "demo.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
+    work = tmp_path / "work"
+    subprocess.run(["git", "clone", "-q", str(server), str(work)], check=True)
+    for tag in ("v1.0.0", "v1.1.0", "v1.2.0rc1"):
+        subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", tag], cwd=work, check=True)
+        subprocess.run(["git", "tag", tag], cwd=work, check=True)
+    subprocess.run(["git", "push", "-q", "--tags", "origin", "HEAD"], cwd=work, check=True)
+    monkeypatch.setenv("FACTORY_SOURCE_DEMO", server.as_uri())
     ref = resolve_source(_template(tmp_path, "1.0.0"))
-    assert ref.src == "https://git.bank.example/platform/demo.git"
-    assert ref.ref is None
+    assert (ref.src, ref.ref, ref.version) == (server.as_uri(), "v1.1.0", "1.1.0")  # its newest release
     assert not store_path("demo").exists()
+
+
+def test_unreachable_git_server_is_its_own_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTORY_SOURCE_DEMO", (tmp_path / "missing.git").as_uri())
+    with pytest.raises(SourceUnreachableError, match="cannot read the template source") as caught:
+        resolve_source(_template(tmp_path, "1.0.0"))
+    assert caught.value.exit_code == 5
 
 
 def test_config_file_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
