@@ -21,7 +21,8 @@ EXAMPLES = """Examples:
 
   factory status --json ./loan-scoring
 
-Exit codes: 0 up to date, 3 files hold conflict markers, 4 newer template or module versions exist.
+Exit codes: 0 up to date, 3 files hold conflict markers, 4 newer template or module versions exist,
+5 a template source cannot be reached (so nothing can be said about newer versions).
 """
 
 

@@ -20,7 +20,8 @@ EXAMPLES = """Examples:
 
   factory update --pretend ./loan-scoring   # list what would change, touch nothing
 
-Exit codes: 0 updated or up to date, 1 refused (e.g. uncommitted changes), 3 conflicts left to resolve.
+Exit codes (the same with --pretend): 0 updated or up to date, 1 refused (e.g. uncommitted changes),
+3 conflicts left to resolve, 5 the template source cannot be reached.
 """
 
 
@@ -37,7 +38,14 @@ def update(
         step("Updating from the template")
         result = update_project(path.expanduser(), pretend=pretend, trust=trust)
     print_update(result)
-    if result.conflicts and not pretend:
+    if result.conflicts and pretend:
+        raise UpdateConflictError(
+            f"the update would leave {len(result.conflicts)} file(s) with conflicts: "
+            f"{', '.join(result.conflicts)}",
+            "Nothing was changed. Run `factory update`, then resolve the <<<<<<< / >>>>>>> markers.",
+            result.conflicts,
+        )
+    if result.conflicts:
         raise UpdateConflictError(
             f"{len(result.conflicts)} file(s) have conflicts: {', '.join(result.conflicts)}",
             "Resolve the <<<<<<< / >>>>>>> markers in those files, run `make check`, then commit.",

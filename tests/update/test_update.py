@@ -109,6 +109,20 @@ def test_pretend_reports_conflicts_without_failing(project_v1: Path, template_co
     assert "<<<<<<<" not in (project_v1 / "NOTES.md").read_text(encoding="utf-8")
 
 
+def test_pretend_exits_3_like_the_update_when_it_would_conflict(
+    project_v1: Path, template_copy: Path
+) -> None:
+    user_commit(project_v1, "NOTES.md", NOTES_V1 + "\n## Our runbook\n\nCall Priya.\n")
+    head = git(project_v1, "rev-parse", "HEAD")
+    release_v2(template_copy)
+    result = CliRunner().invoke(app, ["update", "--pretend", str(project_v1)])
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert "would leave 1 file(s) with conflicts: NOTES.md" in result.stderr
+    assert ("conflict", "NOTES.md") in {tuple(line.split()[:2]) for line in result.stdout.splitlines()}
+    assert git(project_v1, "status", "--porcelain") == ""
+    assert git(project_v1, "rev-parse", "HEAD") == head
+
+
 def test_dirty_project_is_refused(project_v1: Path, template_copy: Path) -> None:
     (project_v1 / "NOTES.md").write_text("uncommitted", encoding="utf-8")
     release_v2(template_copy)
