@@ -135,7 +135,15 @@ def _render_installed(project: Project, dst: Path, unsafe: Mapping[str, bool]) -
     engine.copy(project.src_path, project.commit, dst, project.answers, ask=False)
     for name, answers_file in project.module_answers().items():
         src, commit, answers = read_copier_answers(answers_file)
-        engine.copy(src, commit, dst, answers, ask=False, unsafe=unsafe.get(name, False))
+        engine.copy(
+            src,
+            commit,
+            dst,
+            answers,
+            ask=False,
+            unsafe=unsafe.get(name, False),
+            answers_file=answers_file.name,
+        )
 
 
 def _copy_changes(workdir: Path, project: Path, changes: list[FileChange]) -> None:

@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from generator import NewRequest, add_modules, new_project, project_status, remove_module, update_project
@@ -287,3 +288,35 @@ def test_plain_copier_update_works_on_a_module_answers_file(project: Path, modul
     )
     assert (project / "docs" / "bureau.md").read_text(encoding="utf-8") == "# Bureau\n"
     assert "_commit: v1.1.0" in (project / BUREAU_FILES[0]).read_text(encoding="utf-8")
+
+
+SHARED_QUESTIONS = {
+    "project_name": "module-own-name",
+    "description": "The module's own description",
+    "license": "module-licence",
+    "python_version": "3.99",
+}
+
+
+def test_module_questions_named_like_the_projects_get_the_modules_answers(
+    project: Path, modules: Path
+) -> None:
+    """Without --data a module's answers are its defaults, never the project's answers of the same name."""
+    folder = write_module(
+        modules,
+        "shared-names",
+        'version = "0.1.0"\nsummary = "Asks questions named like the project\'s"\n',
+        {"docs/shared-names.md.jinja": "".join(f"{k}={{{{ {k} }}}}\n" for k in SHARED_QUESTIONS)},
+    )
+    with (folder / "copier.yml").open("a", encoding="utf-8") as config:
+        config.write("".join(f"{k}:\n  type: str\n  default: {v!r}\n" for k, v in SHARED_QUESTIONS.items()))
+
+    add_modules(project, ["shared-names"], {"description": "Given with --data"})
+
+    expected = {**SHARED_QUESTIONS, "description": "Given with --data"}
+    rendered = (project / "docs" / "shared-names.md").read_text(encoding="utf-8")
+    assert rendered == "".join(f"{k}={v}\n" for k, v in expected.items())
+    recorded = yaml.safe_load((project / ".copier-answers.shared-names.yml").read_text(encoding="utf-8"))
+    assert {k: recorded[k] for k in expected} == expected
+    base = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert base["project_name"] == "loan-scoring"  # the project's own answers are untouched
