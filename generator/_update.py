@@ -20,11 +20,13 @@ from typing import Literal
 from . import _git
 from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
+from ._manifest import ModuleInfo, parse_module_manifest
 from ._plan import dependency_order
 from ._project import Project, has_conflict_markers, read_copier_answers
+from ._pyproject import sync_module_dependencies
 from ._sources import TemplateRef, publish_to_store, store_path, template_for_source
 from ._versions import is_newer
-from .errors import SourceError
+from .errors import ManifestError, SourceError
 
 ChangeKind = Literal["new", "updated", "merged", "conflict", "removed"]
 
@@ -106,6 +108,7 @@ def update_project(
         head = _git.run(["rev-parse", "HEAD"], workdir).stdout.strip()
         for step in steps:
             engine.update(workdir, step.target.ref, answers_file=step.answers_file, unsafe=step.unsafe)
+            _sync_module_dependencies(workdir, step, known)
             _git.run(["add", "-A"], workdir)
             _git.commit(workdir, f"factory: update {step.name}")
         _git.run(["reset", "-q", head], workdir)  # the combined change, unstaged, as the user will see it
@@ -144,6 +147,34 @@ def _render_installed(project: Project, dst: Path, unsafe: Mapping[str, bool]) -
             unsafe=unsafe.get(name, False),
             answers_file=answers_file.name,
         )
+
+
+def _sync_module_dependencies(workdir: Path, step: _Step, catalog: Mapping[str, Template]) -> None:
+    """Record a module's new version and its dependencies in ``pyproject.toml``, as a fresh add of it would.
+
+    Copier updates the files; the dependencies are the factory's (see :mod:`._pyproject`).
+    """
+    if step.answers_file is None:
+        return
+    src, commit, _answers = read_copier_answers(workdir / step.answers_file)
+    info = _manifest_at(step.name, src, commit, catalog)
+    sync_module_dependencies(workdir / "pyproject.toml", step.name, info.version, info.python_dependencies)
+
+
+def _manifest_at(name: str, src: str, commit: str | None, catalog: Mapping[str, Template]) -> ModuleInfo:
+    """The manifest of module ``name`` at the version ``commit`` of its source ``src``."""
+    text = _git.show_file(Path(src), commit, "module.toml") if commit and Path(src).is_dir() else None
+    if text is not None:
+        return parse_module_manifest(
+            text.decode("utf-8", errors="replace"), f"{src}@{commit}:module.toml"
+        ).module
+    known = catalog.get(name)
+    if known is not None and known.version == _strip_v(commit):
+        return known.module
+    raise ManifestError(
+        f"cannot read module.toml of module {name} at {commit} from {src}",
+        "Make the module's source reachable (or its version installed), then run the update again.",
+    )
 
 
 def _copy_changes(workdir: Path, project: Path, changes: list[FileChange]) -> None:

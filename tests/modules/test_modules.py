@@ -320,3 +320,53 @@ def test_module_questions_named_like_the_projects_get_the_modules_answers(
     assert {k: recorded[k] for k in expected} == expected
     base = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert base["project_name"] == "loan-scoring"  # the project's own answers are untouched
+
+
+def set_module_dependencies(module: Path, requirements: list[str]) -> None:
+    manifest = module / "module.toml"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    wanted = f"python_dependencies = {json.dumps(requirements)}"
+    lines = [wanted if line.startswith("python_dependencies =") else line for line in lines]
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_module_update_leaves_pyproject_as_a_fresh_add_of_the_new_version(
+    project: Path, modules: Path, tmp_path: Path
+) -> None:
+    """A changed pin is replaced in place, a dropped dependency removed, a new one added; version recorded."""
+    bureau = modules / "credit-bureau"
+    set_module_dependencies(bureau, ["tenacity==9.2.1", "backoff==2.2.1"])
+    add_modules(project, ["credit-bureau"])
+    commit_all(project, "add credit-bureau")
+    set_module_version(bureau, "1.1.0")
+    set_module_dependencies(bureau, ["tenacity==9.1.2", "cachetools==5.5.2"])
+
+    result = update_project(project)
+
+    assert {c.path: c.kind for c in result.changes}["pyproject.toml"] == "merged"
+    fresh = new_project(NewRequest(name="loan-scoring", output_dir=tmp_path / "fresh")).path
+    add_modules(fresh, ["credit-bureau"])
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert pyproject == (fresh / "pyproject.toml").read_text(encoding="utf-8")
+    record = tomllib.loads(pyproject)["tool"]["factory"]["modules"]["credit-bureau"]
+    assert record == {"version": "1.1.0", "dependencies": ["tenacity==9.1.2", "cachetools==5.5.2"]}
+    assert remove_module(project, "credit-bureau", require_clean=False).dependencies == record["dependencies"]
+    assert "cachetools==5.5.2" not in dependencies(project)
+
+
+def test_module_update_keeps_a_dependency_the_user_changed(project: Path, modules: Path) -> None:
+    bureau = modules / "credit-bureau"
+    add_modules(project, ["credit-bureau"])
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8").replace('\n  "tenacity==9.2.1",', '\n  "tenacity>=9.2,<10",')
+    assert text.count("tenacity>=9.2,<10") == 1  # the dependency changed, not the factory's record
+    pyproject.write_text(text, encoding="utf-8")
+    commit_all(project, "add credit-bureau, our own tenacity range")
+    set_module_version(bureau, "1.1.0")
+    set_module_dependencies(bureau, ["tenacity==9.1.2"])
+
+    update_project(project)
+
+    assert [d for d in dependencies(project) if d.startswith("tenacity")] == ["tenacity>=9.2,<10"]
+    record = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["factory"]["modules"]
+    assert record["credit-bureau"] == {"version": "1.1.0", "dependencies": []}
