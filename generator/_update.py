@@ -113,6 +113,7 @@ def update_project(
             _git.commit(workdir, f"factory: update {step.name}")
         _git.run(["reset", "-q", head], workdir)  # the combined change, unstaged, as the user will see it
         changes = classify_changes(workdir, old_render)
+        keep_deleted_edits(workdir, changes)
         if not pretend:
             _copy_changes(workdir, project.path, changes)
         after = Project.load(workdir)
@@ -233,12 +234,43 @@ def _kind(code: str, name: str, updated: Path, old_render: Path, unmerged: set[s
         return "conflict"
     if code == "??" or "A" in code:
         return "new"
-    if "D" in code:
-        return "removed"
     old_template_file = old_render / name
     committed = _git.show_file(updated, "HEAD", name)
     untouched = old_template_file.is_file() and committed == old_template_file.read_bytes()
+    if "D" in code:  # deleted by the new version: the user's edit, if any, must not be lost
+        return "removed" if untouched else "conflict"
     return "updated" if untouched else "merged"
+
+
+def keep_deleted_edits(updated: Path, changes: list[FileChange]) -> None:
+    """Put back each file the user edited and the new version deletes (copier deletes it regardless).
+
+    A text file comes back between conflict markers whose template side is empty, so that ``factory
+    status`` and editors see the conflict until it is resolved: delete the file to take the template's
+    side, or drop the marker lines to keep yours. Any other file comes back as it was.
+    """
+    for change in changes:
+        target = updated / change.path
+        if change.kind != "conflict" or target.exists() or target.is_symlink():
+            continue
+        _git.run(["checkout", "HEAD", "--", change.path], updated)
+        if not target.is_symlink():
+            target.write_bytes(_deleted_by_template(target.read_bytes()))
+
+
+def _deleted_by_template(ours: bytes) -> bytes:
+    try:
+        ours.decode("utf-8")
+    except UnicodeDecodeError:
+        return ours
+    if b"\0" in ours:
+        return ours
+    body = ours if ours.endswith(b"\n") or not ours else ours + b"\n"
+    return (
+        b"<<<<<<< before updating\n"
+        + body
+        + b"=======\n>>>>>>> after updating (the new template version deletes this file)\n"
+    )
 
 
 def _strip_v(ref: str | None) -> str | None:

@@ -370,3 +370,25 @@ def test_module_update_keeps_a_dependency_the_user_changed(project: Path, module
     assert [d for d in dependencies(project) if d.startswith("tenacity")] == ["tenacity>=9.2,<10"]
     record = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["factory"]["modules"]
     assert record["credit-bureau"] == {"version": "1.1.0", "dependencies": []}
+
+
+def test_module_update_keeps_a_file_the_user_edited_and_the_new_version_deletes(
+    project: Path, modules: Path
+) -> None:
+    add_modules(project, ["credit-bureau"])
+    commit_all(project, "add credit-bureau")
+    edited = project / BUREAU_FILES[2]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# our extra case\n", encoding="utf-8")
+    commit_all(project)
+    bureau = modules / "credit-bureau"
+    (bureau / "template" / "tests" / "test_credit_bureau.py.jinja").unlink()
+    (bureau / "template" / "src" / "{{ package_name }}" / "integrations" / "credit_bureau.py.jinja").unlink()
+    set_module_version(bureau, "1.1.0")
+
+    result = CliRunner().invoke(app, ["update", str(project)])
+
+    assert result.exit_code == 3, result.stdout + result.stderr
+    lines = {tuple(line.split()[:2]) for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert {("conflict", BUREAU_FILES[2]), ("removed", BUREAU_FILES[1])} <= lines
+    assert "# our extra case" in edited.read_text(encoding="utf-8")
+    assert not (project / BUREAU_FILES[1]).exists()

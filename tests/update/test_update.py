@@ -88,6 +88,31 @@ def test_conflict_is_reported_with_exit_3_and_both_sides_kept(project_v1: Path, 
     assert "<<<<<<<" in notes
 
 
+def test_a_deleted_file_the_user_edited_is_kept_as_a_conflict(project_v1: Path, template_copy: Path) -> None:
+    """The new version deletes NOTES.md (edited: kept, exit 3) and GUIDE.md (untouched: removed)."""
+    (template_copy / "template" / "GUIDE.md").write_text("# Guide\n", encoding="utf-8")
+    release_v2(template_copy)  # 1.1.0 with GUIDE.md, then 1.2.0 without NOTES.md and GUIDE.md
+    update_project(project_v1)
+    git(project_v1, "add", "-A")
+    git(project_v1, "commit", "-qm", "update to 1.1.0")
+    user_commit(project_v1, "NOTES.md", USER_TOP_EDIT + NOTES_V2)
+    set_version(template_copy, "1.2.0")
+    (template_copy / "template" / "NOTES.md").unlink()
+    (template_copy / "template" / "GUIDE.md").unlink()
+
+    result = CliRunner().invoke(app, ["update", str(project_v1)])
+
+    assert result.exit_code == 3, result.stdout + result.stderr
+    lines = {tuple(line.split()[:2]) for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert {("conflict", "NOTES.md"), ("removed", "GUIDE.md")} <= lines
+    notes = (project_v1 / "NOTES.md").read_text(encoding="utf-8")
+    assert USER_TOP_EDIT + NOTES_V2 in notes  # the user's edit, whole
+    assert notes.startswith("<<<<<<< ") and ">>>>>>> " in notes
+    assert not (project_v1 / "GUIDE.md").exists()
+    status = CliRunner().invoke(app, ["status", str(project_v1)])
+    assert status.exit_code == 3 and "NOTES.md" in status.stdout
+
+
 def test_pretend_lists_changes_and_touches_nothing(project_v1: Path, template_copy: Path) -> None:
     user_commit(project_v1, "NOTES.md", USER_TOP_EDIT + NOTES_V1)
     head = git(project_v1, "rev-parse", "HEAD")
