@@ -108,4 +108,4 @@ def _hint_for(exc: BaseException) -> str:
     name = type(exc).__name__
     if name == "UnsafeTemplateError":
         return "It wants to run tasks or migrations: pass --trust if you trust its source."
-    return "Run again with --verbose for details, or report it with the message above."
+    return "Check the template's copier.yml and files at that source, or report it with the message above."

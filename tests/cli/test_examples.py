@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import shlex
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +14,7 @@ from generator._answers import load_questions, parse_data_options, validate_answ
 from generator._catalog import find_modules, get_template
 from generator._modules import plan_modules
 from generator.cli import app
+from tests.conftest import REPO_ROOT
 
 Command = Any  # typer's own (vendored) click command; groups hold their subcommands in `commands`
 
@@ -64,3 +67,43 @@ def test_every_example_parses_and_names_real_modules_and_questions() -> None:
             assert set(modules) <= set(plan.steps), line
         seen.add(command.name)
     assert {"add", "remove", "new"} <= seen
+
+
+def factory_options() -> set[str]:
+    """Every long option of every factory command."""
+    options: set[str] = set()
+    stack: list[Command] = [typer.main.get_command(app)]
+    while stack:
+        command = stack.pop()
+        stack.extend(getattr(command, "commands", {}).values())
+        for param in command.params:
+            options.update(o for o in [*param.opts, *param.secondary_opts] if o.startswith("--"))
+    return options | {"--help"}
+
+
+def _git_arguments(tree: ast.AST) -> set[int]:
+    """ids of the string nodes that are arguments of a git command (``_git.run([...])``), not user advice."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if isinstance(node.func.value, ast.Name) and node.func.value.id == "_git":
+            found.update(id(n) for arg in node.args for n in ast.walk(arg))
+    return found
+
+
+def test_every_option_the_factory_tells_users_to_pass_exists() -> None:
+    """Hints and messages (e.g. "run again with --verbose") name only options the CLI has."""
+    known = factory_options()
+    wrong: list[str] = []
+    for path in sorted((REPO_ROOT / "generator").rglob("*.py")):
+        if path.name == "_git.py":  # git's own arguments
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = _git_arguments(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+                options = re.findall(r"(?<![\w-])--[a-z][a-z-]*", node.value)
+                where = f"{path.relative_to(REPO_ROOT)}:{node.lineno}"
+                wrong.extend(f"{where}: {option}" for option in options if option not in known)
+    assert wrong == []
