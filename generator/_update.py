@@ -5,7 +5,10 @@ the updates in a scratch clone, the base template first and then every module in
 ``copier update`` on its own answers file and committed in the clone (copier refuses a dirty tree), so the
 project is touched only once, at the end, and never with ``--pretend``. It classifies every changed file
 (new, updated, merged, conflict, removed) by comparing with a render of the versions the project was at,
-and reports conflicts itself (copier exits 0 when it leaves conflict markers).
+and reports conflicts itself (copier exits 0 when it leaves conflict markers). A file the user edited
+and the new version deletes (copier deletes it regardless) is put back as a conflict. A module update
+also moves the module's dependencies in ``pyproject.toml`` to the new version's, as ``factory add`` of
+that version would (copier does not know them).
 """
 
 from __future__ import annotations
@@ -259,6 +262,7 @@ def keep_deleted_edits(updated: Path, changes: list[FileChange]) -> None:
 
 
 def _deleted_by_template(ours: bytes) -> bytes:
+    """The user's side of a file the template deletes, as a conflict; binary content as it is."""
     try:
         ours.decode("utf-8")
     except UnicodeDecodeError:

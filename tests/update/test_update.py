@@ -192,3 +192,32 @@ def test_team_git_server_as_source(
     result = update_project(project)
     assert result.to_version == "1.1.0"
     assert (project / "SECURITY.md").is_file()
+
+
+def test_deleted_edits_come_back_text_between_markers_binary_as_it_was(tmp_path: Path) -> None:
+    from generator._project import has_conflict_markers
+    from generator._update import FileChange, keep_deleted_edits
+
+    repo = tmp_path / "repo"
+    (repo / "docs").mkdir(parents=True)
+    (repo / "docs" / "notes.md").write_text("ours, no final newline", encoding="utf-8")
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    (repo / "run.sh").write_text("#!/bin/sh\necho ours\n", encoding="utf-8")
+    (repo / "run.sh").chmod(0o755)
+    git(repo.parent, "init", "-q", str(repo))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "user state")
+    for rel in ("docs/notes.md", "logo.png", "run.sh"):
+        (repo / rel).unlink()
+    (repo / "docs").rmdir()
+
+    keep_deleted_edits(repo, [FileChange(rel, "conflict") for rel in ("docs/notes.md", "logo.png", "run.sh")])
+
+    notes = (repo / "docs" / "notes.md").read_text(encoding="utf-8")
+    assert notes.startswith(
+        "<<<<<<< before updating\nours, no final newline\n=======\n>>>>>>> after updating"
+    )
+    assert has_conflict_markers(repo / "docs" / "notes.md")
+    assert (repo / "logo.png").read_bytes() == b"\x89PNG\r\n\x1a\n\x00\xff"
+    assert "echo ours" in (repo / "run.sh").read_text(encoding="utf-8")
+    assert (repo / "run.sh").stat().st_mode & 0o111  # still executable
