@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from ._cookiecutter_files import write_module_files
@@ -35,6 +37,8 @@ _SUMMARY_KEYS = ("project_short_description", "project_description", "short_desc
 _BUILTIN_EXTENSIONS = re.compile(r"^(cookiecutter\.extensions\.\w+|jinja2_time\.TimeExtension)$")
 _MODULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _MAX_SUMMARY = 200
+_GENERIC_FOLDERS = frozenset({"template", "templates", "cookiecutter"})  # folder names that name nothing
+_NAME_KEYS = ("project_slug", "slug", "package_name", "project_name", "repo_name")
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def _is_project_folder(name: str) -> bool:
 
 
 def _module_info(request: ImportRequest, template: CookiecutterTemplate) -> ModuleInfo:
-    name = request.name or re.sub(r"^cookiecutter-|-cookiecutter$", "", template.root.name)
+    name = request.name or _default_name(template)
     if not _MODULE_NAME.match(name):
         alt = suggest(name)
         raise InvalidNameError(
@@ -163,6 +167,41 @@ def _module_info(request: ImportRequest, template: CookiecutterTemplate) -> Modu
         raise InvalidInputError(
             f"module {'.'.join(map(str, err['loc']))}: {err['msg']}", "Change the option named above."
         ) from exc
+
+
+def _default_name(template: CookiecutterTemplate) -> str:
+    """The folder's name without ``cookiecutter-``; when that names no template (``template/``), the slug.
+
+    The slug is the first of ``_NAME_KEYS`` in ``cookiecutter.json`` whose default, rendered as
+    cookiecutter renders it, gives a module name (``Loan Report`` -> ``loan-report``).
+    """
+    folder = re.sub(r"^cookiecutter-|-cookiecutter$", "", template.root.name)
+    if folder.lower() not in _GENERIC_FOLDERS:
+        return folder
+    defaults = _rendered_defaults(template.context)
+    for key in _NAME_KEYS:
+        if name := suggest(defaults.get(key, "")):
+            return name
+    raise InvalidNameError(
+        f"the template's folder {template.root.name!r} does not name it, and cookiecutter.json has no "
+        f"{' or '.join(_NAME_KEYS[:2])} to name the module after",
+        "Pass --name, e.g. --name my-module.",
+    )
+
+
+def _rendered_defaults(context: Mapping[str, Any]) -> dict[str, str]:
+    """Text defaults of ``cookiecutter.json``, rendered in order as cookiecutter does (failures left out)."""
+    env = SandboxedEnvironment(undefined=StrictUndefined)
+    rendered: dict[str, str] = {}
+    for key, value in context.items():
+        default = value[0] if isinstance(value, list) and value else value
+        if key.startswith("_") or not isinstance(default, str):
+            continue
+        try:
+            rendered[key] = env.from_string(default).render(cookiecutter=rendered)
+        except (TemplateError, TypeError, ValueError):
+            continue
+    return rendered
 
 
 def _summary(context: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -153,15 +154,24 @@ def load_module_manifest(path: Path) -> ModuleManifest:
     return _load(path, ModuleManifest)
 
 
+def parse_module_manifest(text: str, where: str) -> ModuleManifest:
+    """Validate the text of a ``module.toml`` read from elsewhere (a tag of a store); ``where`` names it."""
+    return _parse(lambda: text, where, ModuleManifest)
+
+
 def _load(path: Path, model: type[_M]) -> _M:
+    return _parse(lambda: path.read_text(encoding="utf-8"), str(path), model)
+
+
+def _parse(read: Callable[[], str], where: str, model: type[_M]) -> _M:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ManifestError(f"{path}: cannot read manifest: {exc}", "Fix the TOML syntax.") from exc
+        raise ManifestError(f"{where}: cannot read manifest: {exc}", "Fix the TOML syntax.") from exc
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise ManifestError(f"{path}: {_describe(exc)}", "Fix the manifest field named above.") from exc
+        raise ManifestError(f"{where}: {_describe(exc)}", "Fix the manifest field named above.") from exc
 
 
 def _describe(exc: ValidationError) -> str:

@@ -23,7 +23,7 @@ from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
 from ._manifest import ModuleInfo
 from ._plan import resolve_plan
-from ._project import ANSWERS_FILE, Project, yaml_problem
+from ._project import ANSWERS_FILE, MODULE_ANSWERS_GLOB, Project, yaml_problem
 from ._pyproject import add_module_dependencies, remove_module_dependencies
 from ._sources import publish_to_store, template_of_source
 from .errors import (
@@ -190,7 +190,11 @@ def _apply(
     Progress is recorded in ``applied`` as it happens, so a failure can be taken back completely.
     """
     ref = publish_to_store(template)
-    with render_module(project.path, ref.src, ref.ref, answers, unsafe=unsafe) as (stage, files):
+    answers_file = module_answers_file(template.name)
+    with render_module(project.path, ref.src, ref.ref, answers, answers_file, unsafe=unsafe) as (
+        stage,
+        files,
+    ):
         clashes = [f for f in files if (project.path / f).exists()]
         if clashes:
             raise ModuleConflictError(
@@ -209,18 +213,31 @@ def _apply(
     )
 
 
+def module_answers_file(name: str) -> str:
+    """The answers file of module ``name`` in a project (``Project.module_answers`` reads them back)."""
+    return MODULE_ANSWERS_GLOB.replace("*", name)
+
+
 @contextmanager
 def render_module(
-    project: Path, src: str, ref: str | None, answers: Mapping[str, Any], *, unsafe: bool = False
+    project: Path,
+    src: str,
+    ref: str | None,
+    answers: Mapping[str, Any],
+    answers_file: str,
+    *,
+    unsafe: bool = False,
 ) -> Iterator[tuple[Path, list[str]]]:
     """Render a module into a scratch folder; yield it and the files it holds (answers file included).
 
     The project's base answers file is copied in first: modules read it through ``_external_data``.
+    The module's own answers come from ``answers`` and its defaults only, never from the project's
+    answers (copier would take them as the module's previous answers without ``answers_file``).
     """
     with tempfile.TemporaryDirectory(prefix="factory-module-") as tmp:
         stage = Path(tmp)
         shutil.copy2(project / ANSWERS_FILE, stage / ANSWERS_FILE)
-        engine.copy(src, ref, stage, answers, ask=False, unsafe=unsafe)
+        engine.copy(src, ref, stage, answers, ask=False, unsafe=unsafe, answers_file=answers_file)
         files = sorted(
             p.relative_to(stage).as_posix()
             for p in stage.rglob("*")

@@ -42,18 +42,50 @@ def _modules_table(doc: tomlkit.TOMLDocument) -> Table:
 
 def add_module_dependencies(path: Path, module: str, version: str, requirements: Sequence[str]) -> list[str]:
     """Add ``requirements`` the project lacks (by distribution name); return those added."""
+    return sync_module_dependencies(path, module, version, requirements)
+
+
+def sync_module_dependencies(path: Path, module: str, version: str, requirements: Sequence[str]) -> list[str]:
+    """Give ``module`` (at ``version``) the dependencies ``requirements``, as adding it afresh would.
+
+    A dependency recorded for the module that the user left as it was is replaced in place by the
+    requirement on the same distribution, or removed when it is no longer required; one the user changed
+    is theirs and stays. Requirements on distributions the project lacks are appended. The record under
+    ``[tool.factory.modules.<module>]`` then holds ``version`` and the dependencies that are the module's;
+    they are returned. With no record yet, this is what ``factory add`` does.
+    """
     doc = _load(path)
     deps = _dependencies(doc, path)
-    present = {Requirement(str(item)).name.lower() for item in deps}
-    added = [req for req in requirements if Requirement(req).name.lower() not in present]
-    for req in added:
-        deps.add_line(req, indent="  ")
-    record = tomlkit.table()
-    record["version"] = version
-    record["dependencies"] = added
-    _modules_table(doc)[module] = record
+    table = _modules_table(doc)
+    record: Any = table.get(module)
+    recorded = {str(r) for r in record.get("dependencies", [])} if record is not None else set()
+    wanted = {_name(req): req for req in requirements}
+    mine: set[str] = set()
+    for index in reversed(range(len(deps))):
+        item = str(deps[index])
+        if item not in recorded:
+            continue
+        if _name(item) in wanted:
+            deps[index] = wanted[_name(item)]
+            mine.add(_name(item))
+        else:
+            del deps[index]
+    present = {_name(str(item)) for item in deps}
+    for req in requirements:
+        if _name(req) not in present:
+            deps.add_line(req, indent="  ")
+            mine.add(_name(req))
+    added = [req for req in requirements if _name(req) in mine]
+    new_record = tomlkit.table()
+    new_record["version"] = version
+    new_record["dependencies"] = added
+    table[module] = new_record
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
     return added
+
+
+def _name(requirement: str) -> str:
+    return Requirement(requirement).name.lower()
 
 
 def remove_module_dependencies(path: Path, module: str) -> list[str]:

@@ -52,7 +52,7 @@ def remove_module(path: Path, name: str, *, require_clean: bool = True, trust: b
     result = RemoveResult(project.path, name)
     catalog = find_modules()
     unsafe = trust or (name in catalog and catalog[name].trusted)
-    with render_module(project.path, src, ref, answers, unsafe=unsafe) as (stage, files):
+    with render_module(project.path, src, ref, answers, answers_file.name, unsafe=unsafe) as (stage, files):
         for rel in files:
             target = project.path / rel
             if rel == answers_file.name or not target.is_file():

@@ -5,7 +5,10 @@ the updates in a scratch clone, the base template first and then every module in
 ``copier update`` on its own answers file and committed in the clone (copier refuses a dirty tree), so the
 project is touched only once, at the end, and never with ``--pretend``. It classifies every changed file
 (new, updated, merged, conflict, removed) by comparing with a render of the versions the project was at,
-and reports conflicts itself (copier exits 0 when it leaves conflict markers).
+and reports conflicts itself (copier exits 0 when it leaves conflict markers). A file the user edited
+and the new version deletes (copier deletes it regardless) is put back as a conflict. A module update
+also moves the module's dependencies in ``pyproject.toml`` to the new version's, as ``factory add`` of
+that version would (copier does not know them).
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from typing import Literal
 from . import _git
 from ._catalog import Template, find_modules, find_templates
 from ._engines import copier as engine
+from ._manifest import ModuleInfo, parse_module_manifest
 from ._plan import dependency_order
 from ._project import Project, has_conflict_markers, read_copier_answers
+from ._pyproject import sync_module_dependencies
 from ._sources import TemplateRef, newest_ref
 from ._versions import is_newer
+from .errors import ManifestError
 
 ChangeKind = Literal["new", "updated", "merged", "conflict", "removed"]
 
@@ -105,11 +111,13 @@ def update_project(
         head = _git.run(["rev-parse", "HEAD"], workdir).stdout.strip()
         for step in steps:
             engine.update(workdir, step.target.ref, answers_file=step.answers_file, unsafe=step.unsafe)
+            _sync_module_dependencies(workdir, step, known)
             _git.run(["add", "-A"], workdir)
             if _git.has_staged_changes(workdir):  # a source without version tags: copier may change nothing
                 _git.commit(workdir, f"factory: update {step.name}")
         _git.run(["reset", "-q", head], workdir)  # the combined change, unstaged, as the user will see it
         changes = classify_changes(workdir, old_render)
+        keep_deleted_edits(workdir, changes)
         if not pretend:
             _copy_changes(workdir, project.path, changes)
         after = Project.load(workdir)
@@ -135,7 +143,43 @@ def _render_installed(project: Project, dst: Path, unsafe: Mapping[str, bool]) -
     engine.copy(project.src_path, project.commit, dst, project.answers, ask=False)
     for name, answers_file in project.module_answers().items():
         src, commit, answers = read_copier_answers(answers_file)
-        engine.copy(src, commit, dst, answers, ask=False, unsafe=unsafe.get(name, False))
+        engine.copy(
+            src,
+            commit,
+            dst,
+            answers,
+            ask=False,
+            unsafe=unsafe.get(name, False),
+            answers_file=answers_file.name,
+        )
+
+
+def _sync_module_dependencies(workdir: Path, step: _Step, catalog: Mapping[str, Template]) -> None:
+    """Record a module's new version and its dependencies in ``pyproject.toml``, as a fresh add of it would.
+
+    Copier updates the files; the dependencies are the factory's (see :mod:`._pyproject`).
+    """
+    if step.answers_file is None:
+        return
+    src, commit, _answers = read_copier_answers(workdir / step.answers_file)
+    info = _manifest_at(step.name, src, commit, catalog)
+    sync_module_dependencies(workdir / "pyproject.toml", step.name, info.version, info.python_dependencies)
+
+
+def _manifest_at(name: str, src: str, commit: str | None, catalog: Mapping[str, Template]) -> ModuleInfo:
+    """The manifest of module ``name`` at the version ``commit`` of its source ``src``."""
+    text = _git.show_file(Path(src), commit, "module.toml") if commit and Path(src).is_dir() else None
+    if text is not None:
+        return parse_module_manifest(
+            text.decode("utf-8", errors="replace"), f"{src}@{commit}:module.toml"
+        ).module
+    known = catalog.get(name)
+    if known is not None and known.version == _strip_v(commit):
+        return known.module
+    raise ManifestError(
+        f"cannot read module.toml of module {name} at {commit} from {src}",
+        "Make the module's source reachable (or its version installed), then run the update again.",
+    )
 
 
 def _copy_changes(workdir: Path, project: Path, changes: list[FileChange]) -> None:
@@ -178,12 +222,44 @@ def _kind(code: str, name: str, updated: Path, old_render: Path, unmerged: set[s
         return "conflict"
     if code == "??" or "A" in code:
         return "new"
-    if "D" in code:
-        return "removed"
     old_template_file = old_render / name
     committed = _git.show_file(updated, "HEAD", name)
     untouched = old_template_file.is_file() and committed == old_template_file.read_bytes()
+    if "D" in code:  # deleted by the new version: the user's edit, if any, must not be lost
+        return "removed" if untouched else "conflict"
     return "updated" if untouched else "merged"
+
+
+def keep_deleted_edits(updated: Path, changes: list[FileChange]) -> None:
+    """Put back each file the user edited and the new version deletes (copier deletes it regardless).
+
+    A text file comes back between conflict markers whose template side is empty, so that ``factory
+    status`` and editors see the conflict until it is resolved: delete the file to take the template's
+    side, or drop the marker lines to keep yours. Any other file comes back as it was.
+    """
+    for change in changes:
+        target = updated / change.path
+        if change.kind != "conflict" or target.exists() or target.is_symlink():
+            continue
+        _git.run(["checkout", "HEAD", "--", change.path], updated)
+        if not target.is_symlink():
+            target.write_bytes(_deleted_by_template(target.read_bytes()))
+
+
+def _deleted_by_template(ours: bytes) -> bytes:
+    """The user's side of a file the template deletes, as a conflict; binary content as it is."""
+    try:
+        ours.decode("utf-8")
+    except UnicodeDecodeError:
+        return ours
+    if b"\0" in ours:
+        return ours
+    body = ours if ours.endswith(b"\n") or not ours else ours + b"\n"
+    return (
+        b"<<<<<<< before updating\n"
+        + body
+        + b"=======\n>>>>>>> after updating (the new template version deletes this file)\n"
+    )
 
 
 def _strip_v(ref: str | None) -> str | None:

@@ -12,11 +12,21 @@ from generator.errors import AnswerValidationError, EngineError
 
 
 def copy(
-    src: str, ref: str | None, dst: Path, data: Mapping[str, Any], *, ask: bool, unsafe: bool = False
+    src: str,
+    ref: str | None,
+    dst: Path,
+    data: Mapping[str, Any],
+    *,
+    ask: bool,
+    unsafe: bool = False,
+    answers_file: str | None = None,
 ) -> None:
-    """Render template ``src`` at ``ref`` into the empty folder ``dst``; prompt for the rest when ``ask``.
+    """Render template ``src`` at ``ref`` into the folder ``dst``; prompt for the rest when ``ask``.
 
     Tasks and migrations run only when ``unsafe`` (the caller decided the template is trusted).
+    ``answers_file`` names the answers file of a module rendered into a project: copier reads the
+    previous answers from ``.copier-answers.yml`` unless told, and those are the project's, not the
+    module's (a module question named like a project question would get the project's answer).
     """
     import copier  # lazy on purpose: costs ~0.4 s
     from copier.errors import CopierError
@@ -29,6 +39,7 @@ def copy(
                 dst,
                 data=dict(data),
                 vcs_ref=ref,
+                answers_file=answers_file,
                 defaults=not ask,
                 quiet=True,
                 unsafe=unsafe,
@@ -97,4 +108,4 @@ def _hint_for(exc: BaseException) -> str:
     name = type(exc).__name__
     if name == "UnsafeTemplateError":
         return "It wants to run tasks or migrations: pass --trust if you trust its source."
-    return "Run again with --verbose for details, or report it with the message above."
+    return "Check the template's copier.yml and files at that source, or report it with the message above."

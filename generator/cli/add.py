@@ -16,9 +16,9 @@ from ._output import print_add, progress
 
 EXAMPLES = """Examples:
 
-  factory add credit-bureau                      # in a project
+  factory add redis-cache                        # in a project
 
-  factory add credit-bureau --data bureau=experian --project ./loan-scoring
+  factory add event-bus --data backend=nats --project ./loan-scoring
 
 Modules a module requires are added first; adding a module that is already there changes nothing.
 """

@@ -44,7 +44,11 @@ def cookiecutter(
     ] = Path(),
     name: Annotated[
         str | None,
-        typer.Option("--name", help="Module name; defaults to the folder name without 'cookiecutter-'."),
+        typer.Option(
+            "--name",
+            help="Module name; defaults to the folder name without 'cookiecutter-', or, for a folder "
+            "named template, the project slug in cookiecutter.json.",
+        ),
     ] = None,
     version: Annotated[str, typer.Option("--version", help="Version of the new module.")] = "0.1.0",
     summary: Annotated[

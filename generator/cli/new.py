@@ -23,7 +23,7 @@ EXAMPLES = """Examples:
 
   factory new claims-triage --answers-file answers.yml --defaults
 
-  factory new loan-scoring --defaults --module credit-bureau --data bureau=experian
+  factory new loan-scoring --defaults --module event-bus --data backend=nats
 """
 
 

@@ -15,9 +15,9 @@ from ._output import print_remove, progress
 
 EXAMPLES = """Examples:
 
-  factory remove credit-bureau                   # in a project
+  factory remove redis-cache                     # in a project
 
-  factory remove credit-bureau --project ./loan-scoring
+  factory remove event-bus --project ./loan-scoring
 
 Files you edited are kept and listed; a module another module requires cannot be removed.
 """

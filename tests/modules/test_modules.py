@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from generator import NewRequest, add_modules, new_project, project_status, remove_module, update_project
@@ -287,3 +288,107 @@ def test_plain_copier_update_works_on_a_module_answers_file(project: Path, modul
     )
     assert (project / "docs" / "bureau.md").read_text(encoding="utf-8") == "# Bureau\n"
     assert "_commit: v1.1.0" in (project / BUREAU_FILES[0]).read_text(encoding="utf-8")
+
+
+SHARED_QUESTIONS = {
+    "project_name": "module-own-name",
+    "description": "The module's own description",
+    "license": "module-licence",
+    "python_version": "3.99",
+}
+
+
+def test_module_questions_named_like_the_projects_get_the_modules_answers(
+    project: Path, modules: Path
+) -> None:
+    """Without --data a module's answers are its defaults, never the project's answers of the same name."""
+    folder = write_module(
+        modules,
+        "shared-names",
+        'version = "0.1.0"\nsummary = "Asks questions named like the project\'s"\n',
+        {"docs/shared-names.md.jinja": "".join(f"{k}={{{{ {k} }}}}\n" for k in SHARED_QUESTIONS)},
+    )
+    with (folder / "copier.yml").open("a", encoding="utf-8") as config:
+        config.write("".join(f"{k}:\n  type: str\n  default: {v!r}\n" for k, v in SHARED_QUESTIONS.items()))
+
+    add_modules(project, ["shared-names"], {"description": "Given with --data"})
+
+    expected = {**SHARED_QUESTIONS, "description": "Given with --data"}
+    rendered = (project / "docs" / "shared-names.md").read_text(encoding="utf-8")
+    assert rendered == "".join(f"{k}={v}\n" for k, v in expected.items())
+    recorded = yaml.safe_load((project / ".copier-answers.shared-names.yml").read_text(encoding="utf-8"))
+    assert {k: recorded[k] for k in expected} == expected
+    base = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert base["project_name"] == "loan-scoring"  # the project's own answers are untouched
+
+
+def set_module_dependencies(module: Path, requirements: list[str]) -> None:
+    manifest = module / "module.toml"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    wanted = f"python_dependencies = {json.dumps(requirements)}"
+    lines = [wanted if line.startswith("python_dependencies =") else line for line in lines]
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_module_update_leaves_pyproject_as_a_fresh_add_of_the_new_version(
+    project: Path, modules: Path, tmp_path: Path
+) -> None:
+    """A changed pin is replaced in place, a dropped dependency removed, a new one added; version recorded."""
+    bureau = modules / "credit-bureau"
+    set_module_dependencies(bureau, ["tenacity==9.2.1", "backoff==2.2.1"])
+    add_modules(project, ["credit-bureau"])
+    commit_all(project, "add credit-bureau")
+    set_module_version(bureau, "1.1.0")
+    set_module_dependencies(bureau, ["tenacity==9.1.2", "cachetools==5.5.2"])
+
+    result = update_project(project)
+
+    assert {c.path: c.kind for c in result.changes}["pyproject.toml"] == "merged"
+    fresh = new_project(NewRequest(name="loan-scoring", output_dir=tmp_path / "fresh")).path
+    add_modules(fresh, ["credit-bureau"])
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert pyproject == (fresh / "pyproject.toml").read_text(encoding="utf-8")
+    record = tomllib.loads(pyproject)["tool"]["factory"]["modules"]["credit-bureau"]
+    assert record == {"version": "1.1.0", "dependencies": ["tenacity==9.1.2", "cachetools==5.5.2"]}
+    assert remove_module(project, "credit-bureau", require_clean=False).dependencies == record["dependencies"]
+    assert "cachetools==5.5.2" not in dependencies(project)
+
+
+def test_module_update_keeps_a_dependency_the_user_changed(project: Path, modules: Path) -> None:
+    bureau = modules / "credit-bureau"
+    add_modules(project, ["credit-bureau"])
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8").replace('\n  "tenacity==9.2.1",', '\n  "tenacity>=9.2,<10",')
+    assert text.count("tenacity>=9.2,<10") == 1  # the dependency changed, not the factory's record
+    pyproject.write_text(text, encoding="utf-8")
+    commit_all(project, "add credit-bureau, our own tenacity range")
+    set_module_version(bureau, "1.1.0")
+    set_module_dependencies(bureau, ["tenacity==9.1.2"])
+
+    update_project(project)
+
+    assert [d for d in dependencies(project) if d.startswith("tenacity")] == ["tenacity>=9.2,<10"]
+    record = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["factory"]["modules"]
+    assert record["credit-bureau"] == {"version": "1.1.0", "dependencies": []}
+
+
+def test_module_update_keeps_a_file_the_user_edited_and_the_new_version_deletes(
+    project: Path, modules: Path
+) -> None:
+    add_modules(project, ["credit-bureau"])
+    commit_all(project, "add credit-bureau")
+    edited = project / BUREAU_FILES[2]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# our extra case\n", encoding="utf-8")
+    commit_all(project)
+    bureau = modules / "credit-bureau"
+    (bureau / "template" / "tests" / "test_credit_bureau.py.jinja").unlink()
+    (bureau / "template" / "src" / "{{ package_name }}" / "integrations" / "credit_bureau.py.jinja").unlink()
+    set_module_version(bureau, "1.1.0")
+
+    result = CliRunner().invoke(app, ["update", str(project)])
+
+    assert result.exit_code == 3, result.stdout + result.stderr
+    lines = {tuple(line.split()[:2]) for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert {("conflict", BUREAU_FILES[2]), ("removed", BUREAU_FILES[1])} <= lines
+    assert "# our extra case" in edited.read_text(encoding="utf-8")
+    assert not (project / BUREAU_FILES[1]).exists()

@@ -88,6 +88,31 @@ def test_conflict_is_reported_with_exit_3_and_both_sides_kept(project_v1: Path, 
     assert "<<<<<<<" in notes
 
 
+def test_a_deleted_file_the_user_edited_is_kept_as_a_conflict(project_v1: Path, template_copy: Path) -> None:
+    """The new version deletes NOTES.md (edited: kept, exit 3) and GUIDE.md (untouched: removed)."""
+    (template_copy / "template" / "GUIDE.md").write_text("# Guide\n", encoding="utf-8")
+    release_v2(template_copy)  # 1.1.0 with GUIDE.md, then 1.2.0 without NOTES.md and GUIDE.md
+    update_project(project_v1)
+    git(project_v1, "add", "-A")
+    git(project_v1, "commit", "-qm", "update to 1.1.0")
+    user_commit(project_v1, "NOTES.md", USER_TOP_EDIT + NOTES_V2)
+    set_version(template_copy, "1.2.0")
+    (template_copy / "template" / "NOTES.md").unlink()
+    (template_copy / "template" / "GUIDE.md").unlink()
+
+    result = CliRunner().invoke(app, ["update", str(project_v1)])
+
+    assert result.exit_code == 3, result.stdout + result.stderr
+    lines = {tuple(line.split()[:2]) for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert {("conflict", "NOTES.md"), ("removed", "GUIDE.md")} <= lines
+    notes = (project_v1 / "NOTES.md").read_text(encoding="utf-8")
+    assert USER_TOP_EDIT + NOTES_V2 in notes  # the user's edit, whole
+    assert notes.startswith("<<<<<<< ") and ">>>>>>> " in notes
+    assert not (project_v1 / "GUIDE.md").exists()
+    status = CliRunner().invoke(app, ["status", str(project_v1)])
+    assert status.exit_code == 3 and "NOTES.md" in status.stdout
+
+
 def test_pretend_lists_changes_and_touches_nothing(project_v1: Path, template_copy: Path) -> None:
     user_commit(project_v1, "NOTES.md", USER_TOP_EDIT + NOTES_V1)
     head = git(project_v1, "rev-parse", "HEAD")
@@ -181,3 +206,32 @@ def test_team_git_server_as_source(
     result = update_project(project)
     assert result.to_version == "1.1.0"
     assert (project / "SECURITY.md").is_file()
+
+
+def test_deleted_edits_come_back_text_between_markers_binary_as_it_was(tmp_path: Path) -> None:
+    from generator._project import has_conflict_markers
+    from generator._update import FileChange, keep_deleted_edits
+
+    repo = tmp_path / "repo"
+    (repo / "docs").mkdir(parents=True)
+    (repo / "docs" / "notes.md").write_text("ours, no final newline", encoding="utf-8")
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    (repo / "run.sh").write_text("#!/bin/sh\necho ours\n", encoding="utf-8")
+    (repo / "run.sh").chmod(0o755)
+    git(repo.parent, "init", "-q", str(repo))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "user state")
+    for rel in ("docs/notes.md", "logo.png", "run.sh"):
+        (repo / rel).unlink()
+    (repo / "docs").rmdir()
+
+    keep_deleted_edits(repo, [FileChange(rel, "conflict") for rel in ("docs/notes.md", "logo.png", "run.sh")])
+
+    notes = (repo / "docs" / "notes.md").read_text(encoding="utf-8")
+    assert notes.startswith(
+        "<<<<<<< before updating\nours, no final newline\n=======\n>>>>>>> after updating"
+    )
+    assert has_conflict_markers(repo / "docs" / "notes.md")
+    assert (repo / "logo.png").read_bytes() == b"\x89PNG\r\n\x1a\n\x00\xff"
+    assert "echo ours" in (repo / "run.sh").read_text(encoding="utf-8")
+    assert (repo / "run.sh").stat().st_mode & 0o111  # still executable
