@@ -76,7 +76,11 @@ Phone = Annotated[
 
 
 class Applicant(BaseModel):
-    """One loan application to score."""
+    """One loan application to score.
+
+    The amounts must also give finite ratios to the income (a 422 names the fields otherwise): an income
+    of 5e-324 with any EMIs is refused.
+    """
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
