@@ -47,10 +47,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture
 def service(project: Path, venv: Path, tmp_path: Path, api_key: tuple[Path, str]) -> Iterator[str]:
-    """The service on a free loopback port, run from a scratch directory (its var/ goes there)."""
+    """The service on a free loopback port, with a scratch directory as its home (its var/ goes there)."""
     port = free_port()
     env = {
         **os.environ,
+        "LOAN_SCORING_HOME": str(tmp_path),
         "LOAN_SCORING_HOST": "127.0.0.1",
         "LOAN_SCORING_PORT": str(port),
         "LOAN_SCORING_MODEL_PATH": str(project / "models" / "credit-risk.skops"),

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from .access import UNAUTHORISED, Caller, require
 from .controls import close_incident, switch_kill_switch
 from .errors import CLIENT_ERRORS
-from .incidents import Incident, IncidentError, IncidentRegister
+from .incidents import MAX_ID, Incident, IncidentError, IncidentRegister
 from .killswitch import KillSwitch
 from .privacy import SubjectKeyStore, erase
 from .schemas import ErrorResponse, Reasoning
@@ -104,6 +104,11 @@ def _register(request: Request) -> IncidentRegister:
     return register
 
 
+IncidentId = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="The incident's id (a positive 64-bit integer, as SQLite stores it).")
+]
+
+
 @router.get("/v1/admin/kill-switch", response_model=KillSwitchView, responses=UNAUTHORISED, summary="Kill switch")
 def kill_switch(request: Request, caller: Annotated[Caller, Depends(require("admin", "auditor"))]) -> KillSwitchView:
     """Whether automated decisions are suspended, why and by whom."""
@@ -145,7 +150,7 @@ def set_kill_switch(
 def incidents(
     request: Request,
     caller: Annotated[Caller, Depends(require("admin", "auditor"))],
-    status: str | None = None,
+    status: Annotated[Literal["open", "closed"] | None, Query(description="Only incidents with this status.")] = None,
 ) -> list[IncidentView]:
     """Kill switch engagements, drift over threshold, fairness gate failures; ``?status=open`` filters."""
     del caller  # authorised by the dependency
@@ -159,7 +164,7 @@ def incidents(
     summary="Close an incident with a note (audited)",
 )
 def close(
-    incident_id: int,
+    incident_id: IncidentId,
     body: CloseRequest,
     request: Request,
     caller: Annotated[Caller, Depends(require("admin"))],

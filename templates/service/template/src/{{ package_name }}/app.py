@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -17,7 +19,7 @@ from . import __version__
 from ._meta import PROJECT_NAME
 from .access import UNAUTHORISED, ApiKeyAuthenticator, Caller, require
 from .admin import router as admin_router
-from .audit import AuditError, AuditStore, SqliteAuditStore
+from .audit import AuditError, AuditRecord, AuditStore, SqliteAuditStore
 from .controls import open_incident
 from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
@@ -35,9 +37,12 @@ from .model.explain import Explainer, explainer_for
 from .obligations import enforce
 from .oversight import (
     AUDIT_WRITE_FAILED,
+    DECISION_FAILED,
     EXPLANATION_FAILED,
     GREY_ZONE,
     PERSONAL_READERS,
+    PREDICTION_FAILED,
+    DecisionId,
     decision_record,
     open_review_queue,
     queue_referral,
@@ -266,19 +271,109 @@ def _sealed_subject(state: State, applicant: Applicant) -> dict[str, Any] | None
         return None
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """A decision before it is recorded: the arm that decided, the record body, its explanation and rule."""
+
+    arm: Arm
+    body: dict[str, Any]
+    probability: float | None
+    explanation: Explanation | None = None
+    rule: str | None = None
+
+
+def _finite_explanation(explanation: Explanation) -> bool:
+    numbers = [explanation.base_log_odds, explanation.log_odds, *explanation.contributions.values()]
+    return all(math.isfinite(n) for n in numbers)
+
+
 def _predict(
     explainer: Explainer | None, model: ScoringModel, applicant: Applicant
-) -> tuple[float, Explanation | None, str | None]:
-    """Probability, explanation, and EXPLANATION_FAILED when the explainer failed (fail safe: to a person)."""
+) -> tuple[float | None, Explanation | None, str | None]:
+    """Probability, explanation, and why the case must go to a person instead (fail safe).
+
+    EXPLANATION_FAILED when the explainer failed (the model's probability is kept); PREDICTION_FAILED, with
+    no probability, when the model itself failed or gave something that is not a probability.
+    """
     features = applicant.model_dump()
-    if explainer is None:
-        return model.probability_of_default(features), None, None
+    failure = None
+    if explainer is not None:
+        try:
+            probability, explanation = explainer.explain(features)
+            if 0 <= probability <= 1 and _finite_explanation(explanation):
+                return probability, explanation, None
+            raise ValueError(f"probability {probability!r} or a contribution is not a finite number")
+        except Exception as exc:  # whatever broke, the decision must not be automated without its reasons
+            log.error("explanation_failed", error_type=type(exc).__name__, reason=str(exc))
+            failure = EXPLANATION_FAILED
     try:
-        probability, explanation = explainer.explain(features)
-    except Exception as exc:  # whatever broke, the decision must not be automated without its reasons
-        log.error("explanation_failed", error_type=type(exc).__name__, reason=str(exc))
-        return model.probability_of_default(features), None, EXPLANATION_FAILED
-    return probability, explanation, None
+        probability = model.probability_of_default(features)
+        if not 0 <= probability <= 1:  # NaN fails this too
+            raise ValueError(f"the model gave {probability!r}, not a probability")
+    except Exception as exc:  # whatever broke, no automated decision without the model's probability
+        log.error("prediction_failed", error_type=type(exc).__name__, reason=str(exc))
+        return None, None, PREDICTION_FAILED
+    return probability, None, failure
+
+
+def _draft(state: State, arm: Arm, applicant: Applicant, outcome: Outcome, *, suspended: bool) -> _Draft:
+    """Predict, apply the policy (and the kill switch) and build the record body."""
+    settings: Settings = state.settings
+    probability, explanation, failure = _predict(arm.explainer, arm.model, applicant)
+    decision: Decision = "refer"
+    reason = failure
+    if probability is not None:
+        automated = decide(probability, settings)
+        reason = failure or referral(applicant, automated)
+        decision = "refer" if reason else automated
+    rule = None
+    if suspended:
+        decision, reason, rule = _suspended_decision(applicant, settings, decision, reason)
+    outcome = replace(
+        outcome,
+        probability=probability,
+        score=None if probability is None else to_score(probability),
+        decision=decision,
+        explanation=explanation,
+        referral=reason,
+    )
+    body = decision_body(outcome, applicant, arm.model, settings)
+    body |= _rollout_fields(state, arm, applicant, suspended=suspended, rule=rule)
+    return _Draft(arm, body, probability, explanation, rule)
+
+
+def _failed_draft(state: State, arm: Arm, applicant: Applicant, outcome: Outcome, *, suspended: bool) -> _Draft:
+    """The fail-safe draft when deciding broke: referred to a person, recorded without a probability."""
+    outcome = replace(outcome, probability=None, score=None, decision="refer", referral=DECISION_FAILED)
+    body = decision_body(outcome, applicant, arm.model, state.settings)
+    body |= {"rollout_arm": arm.name, "kill_switch_engaged": suspended, "fallback_rule": None}
+    return _Draft(arm, body, None)
+
+
+def _record(state: State, applicant: Applicant, body: dict[str, Any]) -> AuditRecord | None:
+    """Write the decision to the audit trail (personal data sealed); on failure it becomes a referral."""
+    settings: Settings = state.settings
+    record = None
+    if settings.audit_enabled:
+        subject = _sealed_subject(state, applicant)  # the key is on disk before the record that needs it
+        if subject is not None:
+            body["subject"] = subject
+            record = record_decision(state.audit, body, state.metrics, settings.audit_timeout_seconds)
+        if record is None:  # fail safe: what cannot be recorded is not decided automatically
+            body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
+    return record
+
+
+def _monitor(state: State, applicant: Applicant, decision: str, probability: float | None) -> None:
+    """Count the decision and feed the drift window; a failure here is logged, the decision stands."""
+    metrics: Metrics = state.metrics
+    try:
+        metrics.decisions.labels(decision).inc()
+        if probability is not None:
+            metrics.scores.observe(probability)
+            _observe_drift(state, applicant, probability)
+    except Exception as exc:  # monitoring must never undo a recorded decision
+        log.error("monitoring_failed", error_type=type(exc).__name__, reason=str(exc))
 
 
 def score_applicant(state: State, applicant: Applicant, *, request_id: str, caller: str) -> ScoreResponse:
@@ -287,64 +382,46 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
     ``state`` is the running app's state (model, explainer, audit trail, settings, metrics). The decision
     is written durably to the audit trail before this returns, its personal fields sealed under the
     subject's key (created durably first, see :mod:`.privacy`); if either fails, the decision is `refer`
-    (human review) with `audit_recorded: false`, never an automated one. Raises :class:`NotReadyError`
-    while no verified model is loaded. Blocking (model and audit write): call it from a worker thread.
+    (human review) with `audit_recorded: false`, never an automated one. Whatever fails while deciding
+    (the model, its explanation, the policy) sends the case to a person, recorded and queued: valid input
+    never gets a 500. Raises :class:`NotReadyError` while no verified model is loaded. Blocking (model and
+    audit write): call it from a worker thread.
     """
     model: ScoringModel | None = state.model
     if model is None:
         raise NotReadyError(state.model_error)
     settings: Settings = state.settings
-    metrics: Metrics = state.metrics
     started = time.perf_counter()
     suspended: bool = state.kill_switch.state().engaged  # one stat(); takes effect without a restart
     arm = deciding_arm(
         Arm(CHAMPION, model, state.explainer), state.challenger, settings, applicant.applicant_id, suspended=suspended
     )
-    model = arm.model
-    probability, explanation, failure = _predict(arm.explainer, model, applicant)
-    reason = failure or referral(applicant, decide(probability, settings))
-    decision: Decision = "refer" if reason else decide(probability, settings)
-    rule = None
-    if suspended:
-        decision, reason, rule = _suspended_decision(applicant, settings, decision, reason)
-    outcome = Outcome(
-        request_id=request_id,
-        caller=caller,
-        probability=probability,
-        score=to_score(probability),
-        decision=decision,
-        explanation=explanation,
-        latency_seconds=time.perf_counter() - started,
-        referral=reason,
-    )
-    record, body = None, decision_body(outcome, applicant, model, settings)
-    body |= _rollout_fields(state, arm, applicant, suspended=suspended, rule=rule)
-    if settings.audit_enabled:
-        subject = _sealed_subject(state, applicant)  # the key is on disk before the record that needs it
-        if subject is not None:
-            body["subject"] = subject
-            record = record_decision(state.audit, body, metrics, settings.audit_timeout_seconds)
-        if record is None:  # fail safe: what cannot be recorded is not decided automatically
-            body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
+    outcome = Outcome(request_id, caller, None, None, "refer", None, 0.0)
+    try:
+        draft = _draft(state, arm, applicant, outcome, suspended=suspended)
+    except Exception as exc:  # fail safe: whatever broke, a person decides, and the case is recorded
+        log.error("decision_failed", error_type=type(exc).__name__, reason=str(exc))
+        draft = _failed_draft(state, arm, applicant, outcome, suspended=suspended)
+    body = draft.body
+    body["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    record = _record(state, applicant, body)
     decision = body["decision"]
     if decision == "refer":
         queue_referral(state, body, record)
-    metrics.decisions.labels(decision).inc()
-    metrics.scores.observe(probability)
-    _observe_drift(state, applicant, probability)
-    log.info("scored", decision=decision, model_version=model.version, audit_recorded=record is not None)
+    _monitor(state, applicant, decision, draft.probability)
+    log.info("scored", decision=decision, model_version=arm.model.version, audit_recorded=record is not None)
     return ScoreResponse(
-        request_id=outcome.request_id,
+        request_id=request_id,
         decision_id=record.id if record else None,
-        score=outcome.score,
-        probability_of_default=round(probability, 6),
+        score=body["score"],
+        probability_of_default=None if draft.probability is None else round(draft.probability, 6),
         decision=decision,
-        model_name=model.name,
-        model_version=model.version,
+        model_name=arm.model.name,
+        model_version=arm.model.version,
         audit_recorded=record is not None,
-        explanation=explanation,
+        explanation=draft.explanation,
         referral=body["referral"],
-        fallback_rule=rule,
+        fallback_rule=draft.rule,
         disclosure=settings.disclosure_text,
     )
 
@@ -371,9 +448,13 @@ def _rollout_fields(
     fields: dict[str, Any] = {"rollout_arm": arm.name, "kill_switch_engaged": suspended, "fallback_rule": rule}
     challenger: Arm | None = state.challenger
     if challenger is not None and settings.rollout_mode == "shadow" and not suspended:
-        fields["shadow"] = shadow_result(
-            challenger, applicant.model_dump(), settings.approve_below, settings.decline_above
-        )
+        try:
+            fields["shadow"] = shadow_result(
+                challenger, applicant.model_dump(), settings.approve_below, settings.decline_above
+            )
+        except Exception as exc:  # the challenger only watches: its failure must not change the decision
+            log.error("shadow_failed", error_type=type(exc).__name__, reason=str(exc))
+            fields["shadow"] = {"error": type(exc).__name__}
     return fields
 
 
@@ -401,7 +482,9 @@ def _routes(app: FastAPI) -> None:
         summary="One recorded decision with its explanation and reviews",
     )
     def get_decision(
-        decision_id: str, request: Request, caller: Annotated[Caller, Depends(require("scorer", "reviewer", "auditor"))]
+        decision_id: DecisionId,
+        request: Request,
+        caller: Annotated[Caller, Depends(require("scorer", "reviewer", "auditor"))],
     ) -> DecisionRecord:
         """The decision as recorded, whether it waits for or went through human review, and every review."""
         return decision_record(request.app.state, decision_id, may_read_personal=bool(caller.roles & PERSONAL_READERS))

@@ -30,10 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="Override the configured interface.")
     serve.add_argument("--port", type=int, help="Override the configured port.")
     train = commands.add_parser("train", help="Train the model and write the artifact and its metadata.")
-    train.add_argument("--output-dir", type=Path, default=Path("models"), help="Where to write (default: models).")
-    train.add_argument(
-        "--fairness-policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY})."
-    )
+    train.add_argument("--output-dir", type=Path, help="Where to write (default: models/ in the project home).")
+    train.add_argument("--fairness-policy", type=Path, help=f"Fairness thresholds (default: {_POLICY} in the home).")
     _add_audit(commands.add_parser("audit", help="Verify, export or archive the audit trail."))
     _add_keys(commands.add_parser("keys", help="Create, list or revoke API keys (stored hashed)."))
     compliance = commands.add_parser("compliance", help="The regimes in force: retention and data residency.")
@@ -51,8 +49,8 @@ def _model_parser(model: argparse.ArgumentParser) -> None:
     approve = actions.add_parser("approve", help="Record an approval of the current artifact in the inventory.")
     operations.add_rollback_parser(actions)
     for action in (fairness, approve):
-        action.add_argument("--model-path", type=Path, default=Path("models/credit-risk.skops"), help="The artifact.")
-    fairness.add_argument("--policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY}).")
+        action.add_argument("--model-path", type=Path, help="The artifact (default: the configured model path).")
+    fairness.add_argument("--policy", type=Path, help=f"Fairness thresholds (default: {_POLICY} in the home).")
     approve.add_argument("--approver", required=True, help="Who approves (not the owning team).")
     approve.add_argument("--date", type=_date, help="Date of the approval, YYYY-MM-DD (default: today).")
     approve.add_argument("--note", default="", help="Reference to the validation report or committee minutes.")
@@ -91,7 +89,8 @@ def _keys(args: argparse.Namespace) -> int:
         key = store.create(args.name, tuple(args.role))
         print(key)  # noqa: T201 -- the only time the key is shown
         roles = ", ".join(args.role)
-        print(f"stored the hash of {args.name}'s key ({roles}) in {store.path}; keep the key secret", file=sys.stderr)  # noqa: T201
+        where = store.path.resolve()
+        print(f"stored the hash of {args.name}'s key ({roles}) in {where}; keep the key secret", file=sys.stderr)  # noqa: T201
     elif args.keys_command == "list":
         for item in store.entries():
             print(f"{item.name}\t{','.join(item.roles)}\t{item.created_at}")  # noqa: T201
@@ -256,7 +255,26 @@ def _is_user_error(exc: Exception) -> bool:
     return isinstance(exc, GovernanceError | ModelLoadError | KeyStoreError | IncidentError | SubjectKeyError)
 
 
+def _project_defaults(args: argparse.Namespace) -> None:
+    """Fill the paths left out on the command line from the settings: the project's files, wherever the
+    command runs (a path given on the command line is, as usual, relative to the working directory)."""
+    from .settings import Settings
+
+    settings = Settings()
+    defaults = {
+        "output_dir": settings.home / "models",
+        "model_path": settings.model_path,
+        "fairness_policy": settings.home / _POLICY,
+        "policy": settings.home / _POLICY,
+    }
+    for name, default in defaults.items():
+        if hasattr(args, name) and getattr(args, name) is None:
+            setattr(args, name, default)
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.command in {"train", "model"}:
+        _project_defaults(args)
     if args.command == "serve":
         return _serve(args.host, args.port)
     if args.command == "train":

@@ -33,8 +33,8 @@ class Outcome:
 
     request_id: str
     caller: str
-    probability: float
-    score: int
+    probability: float | None  # None when the model could not score (the case is then referred)
+    score: int | None
     decision: Decision
     explanation: Explanation | None
     latency_seconds: float

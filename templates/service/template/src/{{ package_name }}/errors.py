@@ -6,26 +6,35 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from .logs import get_logger
 from .schemas import ErrorResponse, FieldError
 
 log = get_logger(__name__)
 
+MALFORMED_JSON = "malformed_json"
+_MALFORMED_MESSAGE = "the request body is not valid JSON (UTF-8, complete, nested at most a few hundred levels)"
 _CODES = {
-    400: "bad_request",
+    400: MALFORMED_JSON,  # the only 400 the service gives: a body that cannot be parsed, whatever the reason
     401: "unauthorized",
     403: "forbidden",
     409: "conflict",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     503: "not_ready",
 }
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 CLIENT_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "Malformed JSON body."},
+    400: {
+        "model": ErrorResponse,
+        "description": "The body cannot be parsed: not JSON, truncated, not UTF-8 or nested too deeply "
+        "(always `malformed_json`).",
+    },
     413: {"model": ErrorResponse, "description": "Body larger than the configured limit."},
     415: {"model": ErrorResponse, "description": "Body is not sent as application/json."},
     422: {"model": ErrorResponse, "description": "Invalid or unknown fields; `fields` lists each problem."},
@@ -47,19 +56,43 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 -- registered for this type only
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse(_body(request, "malformed_json", "the request body is not valid JSON"), status_code=400)
+        return JSONResponse(_body(request, MALFORMED_JSON, _MALFORMED_MESSAGE), status_code=400)
     fields = [
-        FieldError(loc=[p for p in e.get("loc", ()) if p != "body"], msg=str(e.get("msg", "")), type=str(e.get("type")))
-        for e in errors
+        FieldError(loc=loc, msg=str(e.get("msg", "")), type=str(e.get("type"))) for e in errors for loc in _locations(e)
     ]
     # The offending input values are not echoed back: they may be personal data.
     return JSONResponse(_body(request, "validation_error", "the request has invalid fields", fields), status_code=422)
 
 
-async def _http(request: Request, exc: Exception) -> JSONResponse:
+def _locations(error: dict[str, Any]) -> list[list[str | int]]:
+    """Where an error is: its location, or each field a check across fields names (``ctx.field_names``)."""
+    loc = [p for p in error.get("loc", ()) if p != "body"]
+    names = (error.get("ctx") or {}).get("field_names")
+    if isinstance(names, list) and names:
+        return [[*loc, str(name)] for name in names]
+    return [loc]
+
+
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)  # noqa: S101 -- registered for this type only
+    headers = exc.headers
+    if exc.status_code == 405:  # noqa: PLR2004 -- every method of the path, not only the first route's
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
     code = _CODES.get(exc.status_code, "error")
-    return JSONResponse(_body(request, code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+    message = _MALFORMED_MESSAGE if exc.status_code == 400 else str(exc.detail)  # noqa: PLR2004
+    return JSONResponse(_body(request, code, message), status_code=exc.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path answers (each method may have its own route), and OPTIONS."""
+    methods = {"OPTIONS"}
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    return sorted(methods)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

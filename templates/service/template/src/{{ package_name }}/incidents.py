@@ -30,6 +30,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_open_incident_per_key ON incidents (key) W
 """
 _COLUMNS = "id, kind, key, status, summary, details, opened_at, opened_by, closed_at, closed_by, note"
 
+MAX_ID = 2**63 - 1
+"""The largest incident id: SQLite stores integers in 64 bits."""
+
 
 class IncidentError(Exception):
     """The register cannot be opened or changed; the message says what to do."""
@@ -89,6 +92,8 @@ class IncidentRegister:
 
     def resolve(self, incident_id: int, note: str, by: str) -> Incident:
         """Close an open incident with a note; :class:`IncidentError` if it is unknown or already closed."""
+        if not 1 <= incident_id <= MAX_ID:
+            raise IncidentError(f"no incident has id {incident_id} (ids run from 1 to {MAX_ID})")
         if not note.strip():
             raise IncidentError("a note is required to close an incident (what was done, where it is recorded)")
         with self._lock:
@@ -108,6 +113,8 @@ class IncidentRegister:
 
     def get(self, incident_id: int) -> Incident | None:
         """The incident with this id, or None."""
+        if not 1 <= incident_id <= MAX_ID:  # SQLite integers are 64-bit: a larger id cannot exist
+            return None
         row = self._conn.execute(f"SELECT {_COLUMNS} FROM incidents WHERE id = ?", (incident_id,)).fetchone()  # noqa: S608
         return None if row is None else _incident(row)
 

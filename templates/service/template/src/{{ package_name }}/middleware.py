@@ -2,7 +2,9 @@
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so that an oversized body is refused *before* it is read: a
 ``Content-Length`` over the limit gets 413 at once, and a streamed body without one is counted chunk by
-chunk and cut off at the limit, so memory stays bounded whatever the client sends.
+chunk and cut off at the limit, so memory stays bounded whatever the client sends. The content type is
+checked when the endpoint reads the body, that is after routing: an unknown route is a 404 and a method
+the route does not take a 405, whatever the body.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ class PayloadTooLargeError(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"request body is larger than {limit} bytes")
+
+
+class UnsupportedMediaTypeError(HTTPException):
+    """Raised when an endpoint reads a body that is not sent as JSON."""
+
+    def __init__(self) -> None:
+        super().__init__(415, "send the body as JSON with Content-Type: application/json")
 
 
 class RequestGuard:
@@ -66,7 +75,8 @@ class RequestGuard:
                 if refusal is not None:
                     await _send_error(send_with_id, request_id, *refusal)
                 else:
-                    await self.app(scope, self._limited(receive), send_with_id)
+                    is_json = _media_type(headers) == "application/json"
+                    await self.app(scope, self._limited(receive, is_json=is_json), send_with_id)
             finally:
                 route = self._observe(scope, status["code"], time.perf_counter() - started)
                 span.set_attributes(
@@ -81,15 +91,13 @@ class RequestGuard:
     def _refusal(self, method: str, headers: dict[str, str]) -> tuple[int, str, str] | None:
         if method not in _BODY_METHODS:
             return None
-        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
-            return 415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
             return 413, "payload_too_large", f"request body is larger than {self.max_body_bytes} bytes"
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, *, is_json: bool) -> Receive:
+        """``receive`` for the app: 415 when an endpoint reads a body that is not JSON, 413 past the limit."""
         seen = 0
         limit = self.max_body_bytes
 
@@ -97,6 +105,8 @@ class RequestGuard:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
+                if not is_json:
+                    raise UnsupportedMediaTypeError
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     raise PayloadTooLargeError(limit)
@@ -110,6 +120,10 @@ class RequestGuard:
         self.metrics.latency.labels(route).observe(seconds)
         log.info("request", method=scope["method"], route=route, status=status, ms=round(seconds * 1000, 2))
         return route
+
+
+def _media_type(headers: dict[str, str]) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def _request_id(candidate: str | None) -> str:

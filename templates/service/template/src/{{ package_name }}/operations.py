@@ -63,7 +63,7 @@ def add_parsers(commands: Any) -> None:
 def add_rollback_parser(actions: Any) -> None:
     """Add ``model rollback``."""
     rollback = actions.add_parser("rollback", help="Put the previously approved version back in models/ (audited).")
-    rollback.add_argument("--model-path", type=Path, default=Path("models/credit-risk.skops"), help="The artifact.")
+    rollback.add_argument("--model-path", type=Path, help="The artifact (default: the configured model path).")
     rollback.add_argument("--inventory", type=Path, help="The inventory (default: inventory.json beside the model).")
     rollback.add_argument("--reason", required=True, help="Why (recorded in the audit trail).")
     _by(rollback)

@@ -10,10 +10,10 @@ approve or decline each case with a mandatory reason; applicants appeal through 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import State
 
@@ -39,9 +39,10 @@ from .settings import Settings
 
 REVIEW, APPEAL = "review", "appeal"
 GREY_ZONE, EXPLANATION_FAILED, AUDIT_WRITE_FAILED = "grey_zone", "explanation_failed", "audit_write_failed"
+PREDICTION_FAILED, DECISION_FAILED = "prediction_failed", "decision_failed"  # the model, or deciding, broke
 _POLICY_FLAGS = ("politically_exposed",)
 PERSONAL_READERS = frozenset({"reviewer", "auditor"})  # see a decision's personal data while its key exists
-_CONSOLE = Path(__file__).parent / "console"
+_CONSOLE = FilePath(__file__).parent / "console"
 _CONSOLE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -55,6 +56,14 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 _UNRECORDED: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorResponse, "description": "The action could not be recorded; nothing changed."}
 }
+DecisionId = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        max_length=64,
+        description="An audit record id, or for a case not recorded its request id (1-64 of A-Z a-z 0-9 . _ -).",
+    ),
+]
 log = get_logger(__name__)
 router = APIRouter()
 
@@ -182,7 +191,10 @@ def _case_view(case: Case) -> ReviewCase:
     summary="Approve or decline a referred case, with a reason",
 )
 def review(
-    decision_id: str, decision: ReviewRequest, request: Request, caller: Annotated[Caller, Depends(require("reviewer"))]
+    decision_id: DecisionId,
+    decision: ReviewRequest,
+    request: Request,
+    caller: Annotated[Caller, Depends(require("reviewer"))],
 ) -> ReviewAction:
     """Only the reviewer role; the review is written to the audit trail before the case leaves the queue."""
     queue = _queue(request)
@@ -225,7 +237,10 @@ def review(
     summary="The applicant appeals: the decision goes back to human review",
 )
 def appeal(
-    decision_id: str, grounds: AppealRequest, request: Request, caller: Annotated[Caller, Depends(require("scorer"))]
+    decision_id: DecisionId,
+    grounds: AppealRequest,
+    request: Request,
+    caller: Annotated[Caller, Depends(require("scorer"))],
 ) -> ReviewAction:
     """Made by the lender's front end (scorer role) for the applicant; audited, then queued for a reviewer."""
     store: AuditStore | None = request.app.state.audit

@@ -8,11 +8,15 @@ trail holds them only encrypted under the subject's own key (:mod:`.privacy`), s
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic_core import PydanticCustomError
+
+from .model.features import SOURCES, non_finite
 
 EmploymentType = Literal["salaried", "self_employed", "business_owner", "unemployed", "retired"]
 Region = Literal["north", "south", "east", "west", "central", "northeast"]
@@ -57,13 +61,26 @@ FullName = Annotated[
 ]
 Phone = Annotated[
     str,
-    Field(min_length=5, max_length=32, pattern=r"^[0-9+()\-. ]+$", json_schema_extra=_PERSONAL),
+    Field(
+        min_length=5,
+        max_length=32,
+        pattern=r"^[0-9+()\-. ]+$",
+        json_schema_extra=_PERSONAL,
+        description="A number the phone numbering plan assigns (checked with libphonenumber, not only this pattern): "
+        "international with + and the country code (+44 20 7946 0958), or Indian without it (98765 43210, "
+        "098765 43210). Digits, spaces, + ( ) - . only. Stored as E.164 (+919876543210).",
+        examples=["+91 98765 43210"],
+    ),
     AfterValidator(normalise_phone),
 ]
 
 
 class Applicant(BaseModel):
-    """One loan application to score."""
+    """One loan application to score.
+
+    The amounts must also give finite ratios to the income (a 422 names the fields otherwise): an income
+    of 5e-324 with any EMIs is refused.
+    """
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -84,6 +101,19 @@ class Applicant(BaseModel):
         json_schema_extra=_PERSONAL,
         description="A politically exposed person: policy sends the application to human review.",
     )
+
+    @model_validator(mode="after")
+    def _features_finite(self) -> Self:
+        """Refuse combinations whose derived features are not finite (e.g. EMIs of 1 on an income of 5e-324)."""
+        features = non_finite(self.model_dump())
+        if features:
+            fields = sorted({field for feature in features for field in SOURCES[feature]})
+            raise PydanticCustomError(
+                "non_finite_feature",
+                "{fields} give a {features} that is not a finite number: the income is too small for these amounts",
+                {"fields": ", ".join(fields), "features": " and ".join(features), "field_names": fields},
+            )
+        return self
 
 
 class Reason(BaseModel):
@@ -113,8 +143,14 @@ class ScoreResponse(BaseModel):
     decision_id: str | None = Field(
         default=None, description="Id of the audit record (``GET /v1/decisions/{id}``); null when not recorded."
     )
-    score: int = Field(ge=300, le=900, description="300 (worst) to 900 (best): 900 - 600 x probability.")
-    probability_of_default: float = Field(ge=0, le=1)
+    score: int | None = Field(
+        ge=300, le=900, description="300 (worst) to 900 (best): 900 - 600 x probability; null when the model failed."
+    )
+    probability_of_default: float | None = Field(
+        ge=0,
+        le=1,
+        description="Null when the model could not score (`referral`: prediction_failed or decision_failed).",
+    )
     decision: Decision
     model_name: str
     model_version: str
@@ -128,7 +164,7 @@ class ScoreResponse(BaseModel):
     referral: str | None = Field(
         default=None,
         description="Why the case went to human review (grey_zone, policy:<flag>, explanation_failed, "
-        "audit_write_failed); null for an automated decision.",
+        "prediction_failed, decision_failed, audit_write_failed, kill_switch); null for an automated decision.",
     )
     fallback_rule: str | None = Field(
         default=None,
@@ -175,8 +211,33 @@ class DecisionRecord(BaseModel):
     )
 
 
-Reasoning = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
-"""Free text a person writes (a reviewer's reason, an appeal's grounds): recorded as is, so no personal data."""
+# What "trimmed" removes at both ends, spelled out so that the published pattern and the check agree.
+# Python's whitespace (str.isspace) and the byte order mark.
+_SPACES = "".join(map(chr, (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B))))
+_SPACES += "".join(map(chr, (0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF)))
+_SPACE_CLASS = "".join(f"\\u{ord(c):04x}" for c in _SPACES)
+REASONING_PATTERN = f"^[{_SPACE_CLASS}]*[^{_SPACE_CLASS}][\\s\\S]+[^{_SPACE_CLASS}][{_SPACE_CLASS}]*$"
+"""At least 3 characters once leading and trailing spaces (tabs, line breaks, Unicode spaces) are trimmed."""
+
+
+def _trim(value: str) -> str:
+    if not re.fullmatch(REASONING_PATTERN, value):
+        msg = "must have at least 3 characters besides leading and trailing spaces"
+        raise ValueError(msg)
+    return value.strip(_SPACES)
+
+
+Reasoning = Annotated[
+    str,
+    Field(
+        max_length=2000,
+        json_schema_extra={"pattern": REASONING_PATTERN},
+        description="At least 3 characters once trimmed of leading and trailing spaces; at most 2000 as sent. "
+        "Recorded trimmed.",
+    ),
+    AfterValidator(_trim),
+]
+"""Free text a person writes (a reviewer's reason, an appeal's grounds): recorded trimmed, so no personal data."""
 
 
 class ReviewRequest(BaseModel):

@@ -1,20 +1,49 @@
-"""Settings from the environment (prefix ``<PACKAGE>_``, e.g. ``LOAN_SCORING_PORT``) or a ``.env`` file."""
+"""Settings from the environment (prefix ``<PACKAGE>_``, e.g. ``LOAN_SCORING_PORT``) or a ``.env`` file.
+
+Relative paths (``var/``, ``models/``, ``governance/``...) are resolved against one folder, ``home``
+(``<PACKAGE>_HOME``), never against the working directory: a command run from any folder reads and
+writes the same files as the server. ``home`` defaults to the project folder when the package runs from
+it (an editable install, ``make install``), else to the working directory (an installed wheel, e.g. the
+container image's ``/app``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ._meta import DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, DEFAULT_REGION, ENV_PREFIX
+from ._meta import DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, DEFAULT_REGION, ENV_PREFIX, PROJECT_NAME
+
+
+def project_home() -> Path:
+    """The project folder when the package runs from its source tree (``src/<package>``), else the working
+    directory."""
+    root = Path(__file__).resolve().parents[2]
+    pyproject = root / "pyproject.toml"
+    if Path(__file__).resolve().parent.parent.name == "src" and pyproject.is_file():
+        try:
+            if f'name = "{PROJECT_NAME}"' in pyproject.read_text(encoding="utf-8"):
+                return root
+        except OSError:
+            pass
+    return Path.cwd()
 
 
 class Settings(BaseSettings):
     """Run-time configuration of the service; every field can be set by an environment variable."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=project_home() / ".env", extra="ignore", frozen=True, validate_default=True
+    )
+
+    home: Path = Field(
+        default_factory=project_home,
+        description="The folder relative paths below resolve against (default: the project folder, when the "
+        "package runs from it, else the working directory).",
+    )
 
     host: str = Field(default="127.0.0.1", description="Interface to listen on (0.0.0.0 in a container).")
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, description="TCP port to listen on.")
@@ -121,6 +150,15 @@ class Settings(BaseSettings):
     challenger_percent: float = Field(
         default=0.0, ge=0, le=100, description="Split mode: the % of applicants (sticky by id) the challenger decides."
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _under_home(cls, value: object, info: ValidationInfo) -> object:
+        """A relative path is relative to ``home`` (validated first), whatever the working directory."""
+        if not isinstance(value, Path) or value.is_absolute():
+            return value
+        home = info.data.get("home") if info.field_name != "home" else None
+        return (Path(home) if home is not None else Path.cwd()) / value
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Self:
