@@ -17,7 +17,7 @@ from . import __version__
 from ._meta import PROJECT_NAME
 from .access import UNAUTHORISED, ApiKeyAuthenticator, Caller, require
 from .admin import router as admin_router
-from .audit import AuditError, AuditStore, SqliteAuditStore
+from .audit import AuditError, AuditStore, SqliteAuditStore, WitnessedStore, open_witnessed
 from .controls import open_incident
 from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
@@ -237,11 +237,17 @@ def _open_audit(settings: Settings, open_store: AuditStoreFactory | None = None)
         return None
     try:
         if open_store is not None:
-            return open_store(settings)
-        return SqliteAuditStore(settings.audit_path, checkpoint_interval=settings.audit_checkpoint_interval)
+            store = open_store(settings)
+        else:
+            store = SqliteAuditStore(settings.audit_path, checkpoint_interval=settings.audit_checkpoint_interval)
+        witnessed = open_witnessed(store, settings)
     except AuditError as exc:
         log.error("audit_not_open", reason=str(exc))
         return None
+    if isinstance(witnessed, WitnessedStore) and witnessed.key_created:
+        where = str(settings.audit_witness_key_path)
+        log.warning("audit_witness_key_created", path=where, hint="keep it apart from the trail (docs/runbook.md)")
+    return witnessed
 
 
 def _open_subjects(settings: Settings) -> SubjectKeyStore | None:
