@@ -53,11 +53,12 @@ def verify(trail: Trail, archive_dir: Path, witness: WitnessCheck | None) -> Rep
     """
     store = trail.open()
     try:
-        heads = witness.witness.heads() if witness else []
-        keys = load_public_keys(witness.public_keys) if witness else {}
-        result = store.verify()
+        result = store.verify()  # first: a trail that cannot be read is the first thing to say
         anchors = list(store.anchors())
-        checked = check_heads(store, heads, keys, archive_dir) if witness and result.ok else None
+        checked = None
+        if witness is not None and result.ok:
+            heads = witness.witness.heads()
+            checked = check_heads(store, heads, load_public_keys(witness.public_keys), archive_dir)
     finally:
         store.close()
     if not result.ok:
