@@ -79,7 +79,8 @@ class WitnessedStore:
         with self._lock:
             if self._newest is None or record.seq > self._newest.seq:
                 self._newest = record
-            if record.seq - self._witnessed >= self._every_records:
+            # a brand-new trail gets its first head at once: verify refuses records with no head at all
+            if self._witnessed == 0 or record.seq - self._witnessed >= self._every_records:
                 self._due.set()
 
     def _run(self) -> None:
