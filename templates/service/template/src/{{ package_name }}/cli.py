@@ -108,7 +108,7 @@ def _add_audit(audit: argparse.ArgumentParser) -> None:
         "verify", help="Check the whole chain and its witnessed heads; name the first record tampered with."
     )
     verify.add_argument("--db", type=Path, help=db_help)
-    verify.add_argument("--witness", type=Path, help="The witness file (default: the configured witness).")
+    verify.add_argument("--witness", type=Path, help="A witness file (default: the module's witness, else the file).")
     verify.add_argument("--public-keys", type=Path, help="Trusted public keys (default: the configured ones).")
     verify.add_argument(
         "--no-witness", action="store_true", help="Check the chain alone (a truncation would not show)."
@@ -239,12 +239,17 @@ def _public_keys(settings: Settings, key: Path) -> Path:
 
 def _witness_check(args: argparse.Namespace, settings: Settings) -> WitnessCheck | None:
     """What ``audit verify`` checks the trail against: the witness file and the trusted public keys."""
-    from .audit import FileWitness
+    from .audit import FileWitness, Witness
     from .audit.commands import WitnessCheck
+    from .integrations import IntegrationContext, audit_witness_factory, discover
+    from .metrics import Metrics
 
     if args.no_witness:
         return None
-    witness = FileWitness(args.witness or settings.audit_witness_path)
+    witness: Witness = FileWitness(args.witness or settings.audit_witness_path)
+    if args.witness is None:
+        open_witness = audit_witness_factory(discover(IntegrationContext(settings, Metrics())))
+        witness = open_witness(settings) if open_witness else witness
     return WitnessCheck(witness, args.public_keys or _public_keys(settings, settings.audit_witness_key_path))
 
 
