@@ -180,6 +180,10 @@ class Witness(Protocol):
         """Every head witnessed so far, in the order written; ``AuditError`` when the witness is unreadable."""
         ...
 
+    def close(self) -> None:
+        """Release what the witness holds (connections); it is not used afterwards."""
+        ...
+
 
 class FileWitness:
     """The default witness: a JSON Lines file opened ``O_APPEND`` for every head, each head synced.
@@ -218,6 +222,9 @@ class FileWitness:
             raise AuditError(f"cannot read the witness at {self.path}: {exc}") from exc
         lines = text.split("\n")[:-1]  # the part after the last newline is a torn write, if anything
         return [_parse_head(line, self.path, number) for number, line in enumerate(lines, start=1) if line]
+
+    def close(self) -> None:
+        """Nothing to release: every append opens and closes the file."""
 
     def _open(self) -> Any:
         self.path.parent.mkdir(parents=True, exist_ok=True)

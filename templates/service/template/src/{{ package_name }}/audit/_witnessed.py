@@ -102,6 +102,8 @@ class WitnessedStore:
             self.witness_now()
         except AuditError as exc:
             log.error("audit_witness_failed", reason=str(exc))
+        finally:
+            self.witness.close()
 
     # -- everything else is the wrapped store's ------------------------------------------------
 
@@ -152,6 +154,7 @@ def open_witnessed(store: AuditStore, settings: Settings, witness: WitnessFactor
     """
     if not settings.audit_witness_enabled:
         return store
+    chosen: Witness | None = None
     try:
         chosen = (witness or file_witness)(settings)
         key, created = _key(settings, chosen)
@@ -165,6 +168,8 @@ def open_witnessed(store: AuditStore, settings: Settings, witness: WitnessFactor
         witnessed.key_created = created
     except BaseException:
         store.close()
+        if chosen is not None:
+            chosen.close()
         raise
     return witnessed
 

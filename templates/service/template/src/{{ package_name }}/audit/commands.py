@@ -61,6 +61,8 @@ def verify(trail: Trail, archive_dir: Path, witness: WitnessCheck | None) -> Rep
             checked = check_heads(store, heads, load_public_keys(witness.public_keys), archive_dir)
     finally:
         store.close()
+        if witness is not None:
+            witness.witness.close()
     if not result.ok:
         return Report(1, f"error: audit trail {trail.where} is broken: {result.broken}", stderr=True)
     broken, missing = verify_segments(anchors, archive_dir)
