@@ -25,16 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ._chain import canonical_json
 from ._store import AuditError
-
-if TYPE_CHECKING:
-    pass
 
 HEAD_FORMAT = "audit-head/1"  # signed with every head: a signature never verifies as something else
 _PUBLIC_KEY_TAG = "ed25519"
