@@ -19,13 +19,28 @@ from . import __version__
 from ._meta import PROJECT_NAME
 from .access import UNAUTHORISED, ApiKeyAuthenticator, Caller, require
 from .admin import router as admin_router
-from .audit import AuditError, AuditRecord, AuditStore, SqliteAuditStore
+from .audit import (
+    AuditError,
+    AuditRecord,
+    AuditStore,
+    SqliteAuditStore,
+    WitnessedStore,
+    WitnessFactory,
+    open_witnessed,
+)
 from .controls import open_incident
 from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
 from .governance.inventory import INVENTORY, require_approval
 from .incidents import IncidentError, IncidentRegister
-from .integrations import AuditStoreFactory, Integration, IntegrationContext, audit_store_factory, discover
+from .integrations import (
+    AuditStoreFactory,
+    Integration,
+    IntegrationContext,
+    audit_store_factory,
+    audit_witness_factory,
+    discover,
+)
 from .keys import KeyStore
 from .killswitch import KILL_SWITCH, KillSwitch, fallback_decision
 from .logs import configure_logging, get_logger
@@ -95,12 +110,13 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
         integrations = discover(IntegrationContext(settings, metrics, score))
     duties = enforce(settings, integrations)  # data residency and retention: refused before anything opens
     open_store = audit_store_factory(integrations)
+    open_witness = audit_witness_factory(integrations)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if await _prepare(app, integrations, metrics):
             _load(app, settings, metrics)
-        app.state.audit = _open_audit(settings, open_store)
+        app.state.audit = _open_audit(settings, open_store, open_witness)
         app.state.subjects = _open_subjects(settings)
         app.state.reviews = open_review_queue(settings)
         if app.state.reviews is not None:
@@ -232,21 +248,30 @@ def _open_incidents(settings: Settings) -> IncidentRegister | None:
         return None
 
 
-def _open_audit(settings: Settings, open_store: AuditStoreFactory | None = None) -> AuditStore | None:
-    """The audit trail, or None (disabled, or it cannot be opened: then every decision is referred).
+def _open_audit(
+    settings: Settings, open_store: AuditStoreFactory | None = None, open_witness: WitnessFactory | None = None
+) -> AuditStore | None:
+    """The audit trail, witnessed, or None (disabled, or it cannot be opened: then every decision is referred).
 
-    ``open_store`` is the store a module provides (see ``integrations``); the default is SQLite.
+    ``open_store`` and ``open_witness`` are the store and witness a module provides (see ``integrations``);
+    the defaults are SQLite and the witness file.
     """
     if not settings.audit_enabled:
         log.warning("audit_disabled")
         return None
     try:
         if open_store is not None:
-            return open_store(settings)
-        return SqliteAuditStore(settings.audit_path, checkpoint_interval=settings.audit_checkpoint_interval)
+            store = open_store(settings)
+        else:
+            store = SqliteAuditStore(settings.audit_path, checkpoint_interval=settings.audit_checkpoint_interval)
+        witnessed = open_witnessed(store, settings, open_witness)
     except AuditError as exc:
         log.error("audit_not_open", reason=str(exc))
         return None
+    if isinstance(witnessed, WitnessedStore) and witnessed.key_created:
+        where = str(settings.audit_witness_key_path)
+        log.warning("audit_witness_key_created", path=where, hint="keep it apart from the trail (docs/runbook.md)")
+    return witnessed
 
 
 def _open_subjects(settings: Settings) -> SubjectKeyStore | None:

@@ -16,7 +16,7 @@ from . import __version__, operations
 from ._meta import PROJECT_NAME
 
 if TYPE_CHECKING:
-    from .audit.commands import Trail
+    from .audit.commands import Trail, WitnessCheck
     from .governance.fairness import FairnessReport
     from .settings import Settings
 
@@ -103,11 +103,23 @@ def _keys(args: argparse.Namespace) -> int:
 def _add_audit(audit: argparse.ArgumentParser) -> None:
     actions = audit.add_subparsers(dest="audit_command", required=True)
     db_help = "The audit trail (default: the configured audit path)."
-    verify = actions.add_parser("verify", help="Check the whole chain; name the first record tampered with.")
+    verify = actions.add_parser(
+        "verify", help="Check the whole chain and its witnessed heads; name the first record tampered with."
+    )
     verify.add_argument("--db", type=Path, help=db_help)
+    verify.add_argument("--witness", type=Path, help="A witness file (default: the module's witness, else the file).")
+    verify.add_argument("--public-keys", type=Path, help="Trusted public keys (default: the configured ones).")
+    verify.add_argument(
+        "--no-witness", action="store_true", help="Check the chain alone (a truncation would not show)."
+    )
     export = actions.add_parser("export", help="Write the trail with its chain hashes as JSON Lines.")
     export.add_argument("--db", type=Path, help=db_help)
     export.add_argument("--output", type=Path, help="File to write (default: stdout).")
+    witness_key = actions.add_parser("witness-key", help="The key that signs the witnessed chain heads.")
+    key_actions = witness_key.add_subparsers(dest="witness_key_command", required=True)
+    create = key_actions.add_parser("create", help="Create a signing key; its public key joins the trusted list.")
+    create.add_argument("--key", type=Path, help="Where (default: the configured witness key path).")
+    create.add_argument("--public-keys", type=Path, help="The trusted public keys file to add it to.")
     archive = actions.add_parser("archive", help="Move old records to a segment file; verification stays valid.")
     archive.add_argument("--db", type=Path, help=db_help)
     archive.add_argument(
@@ -198,9 +210,14 @@ def _audit(args: argparse.Namespace) -> int:
     settings = Settings()
     trail: Trail | None = None
     try:
+        if args.audit_command == "witness-key":
+            key = args.key or settings.audit_witness_key_path
+            report = commands.create_witness_key(key, args.public_keys or _public_keys(settings, key))
+            print(report.line)  # noqa: T201
+            return report.code
         trail = _audit_trail(args.db, settings)
         if args.audit_command == "verify":
-            report = commands.verify(trail, settings.audit_archive_dir)
+            report = commands.verify(trail, settings.audit_archive_dir, _witness_check(args, settings))
         elif args.audit_command == "export":
             report = commands.export(trail, args.output)
         else:
@@ -211,6 +228,28 @@ def _audit(args: argparse.Namespace) -> int:
         return 1
     print(report.line, file=sys.stderr if report.stderr else sys.stdout)
     return report.code
+
+
+def _public_keys(settings: Settings, key: Path) -> Path:
+    from .audit._witness import public_keys_path
+
+    return settings.audit_witness_public_keys_path or public_keys_path(key)
+
+
+def _witness_check(args: argparse.Namespace, settings: Settings) -> WitnessCheck | None:
+    """What ``audit verify`` checks the trail against: the witness file and the trusted public keys."""
+    from .audit import FileWitness, Witness
+    from .audit.commands import WitnessCheck
+    from .integrations import IntegrationContext, audit_witness_factory, discover
+    from .metrics import Metrics
+
+    if args.no_witness:
+        return None
+    witness: Witness = FileWitness(args.witness or settings.audit_witness_path)
+    if args.witness is None:
+        open_witness = audit_witness_factory(discover(IntegrationContext(settings, Metrics())))
+        witness = open_witness(settings) if open_witness else witness
+    return WitnessCheck(witness, args.public_keys or _public_keys(settings, settings.audit_witness_key_path))
 
 
 def _compliance(args: argparse.Namespace) -> int:

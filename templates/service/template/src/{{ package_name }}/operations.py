@@ -72,14 +72,16 @@ def add_rollback_parser(actions: Any) -> None:
 @contextmanager
 def audit_trail(settings: Settings) -> Iterator[AuditStore | None]:
     """The store an integration module provides, else the configured SQLite trail; None if it cannot open."""
-    from .audit import AuditError, SqliteAuditStore
-    from .integrations import IntegrationContext, IntegrationError, audit_store_factory, discover
+    from .audit import AuditError, SqliteAuditStore, open_witnessed
+    from .integrations import IntegrationContext, IntegrationError, audit_store_factory, audit_witness_factory, discover
     from .metrics import Metrics
 
     store: AuditStore | None = None
     try:
-        open_store = audit_store_factory(discover(IntegrationContext(settings, Metrics())))
-        store = open_store(settings) if open_store else SqliteAuditStore(settings.audit_path)
+        found = discover(IntegrationContext(settings, Metrics()))
+        open_store, open_witness = audit_store_factory(found), audit_witness_factory(found)
+        trail = open_store(settings) if open_store else SqliteAuditStore(settings.audit_path)
+        store = open_witnessed(trail, settings, open_witness)
     except (AuditError, IntegrationError) as exc:
         print(f"warning: the audit trail cannot be opened: {exc}", file=sys.stderr)  # noqa: T201
     try:

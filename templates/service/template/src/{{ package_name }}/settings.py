@@ -104,6 +104,27 @@ class Settings(BaseSettings):
         description='Where stores run when not in `region`, as JSON: {"postgres": "ap-south-2"} (checked at start-up).',
     )
     audit_checkpoint_interval: int = Field(default=1000, ge=1, description="A checkpoint every this many records.")
+    audit_witness_enabled: bool = Field(
+        default=True, description="Sign the chain head into a witness outside the trail (what catches truncation)."
+    )
+    audit_witness_path: Path = Field(
+        default=Path("var/witness/audit-heads.jsonl"),
+        description="The append-only file of signed chain heads (put it on another volume, `chattr +a`).",
+    )
+    audit_witness_key_path: Path = Field(
+        default=Path("var/witness-key/audit-witness.key"),
+        description="The Ed25519 key signing the heads (created on first start; keep it apart from the trail).",
+    )
+    audit_witness_public_keys_path: Path | None = Field(
+        default=None,
+        description="Public keys trusted to sign heads, one a line (default: the key path with .pub).",
+    )
+    audit_witness_every_records: int = Field(
+        default=100, ge=1, description="Witness the chain head at least every this many records..."
+    )
+    audit_witness_every_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="...and every this many seconds while records arrive."
+    )
     audit_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Longest wait for a durable audit write before the decision is referred."
     )

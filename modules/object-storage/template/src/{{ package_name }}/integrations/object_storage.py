@@ -2,15 +2,18 @@
 
 Settings are ``<PREFIX>OBJECT_STORAGE_*`` (see ``object_storage/_settings.py``). The check asks the bucket
 (HeadBucket) and joins ``/readyz``; with ``MODEL_KEY`` set, the ``prepare`` hook downloads the model artifact to
-the service's model path, verified against the shipped metadata, before the service loads it.
+the service's model path, verified against the shipped metadata, before the service loads it. With
+``WITNESS_PREFIX`` set, the signed chain heads of the audit trail go to the bucket under Object Lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 
+from ..audit import Witness
 from ..logs import get_logger
-from ..object_storage import ObjectStorageSettings, ObjectStore, fetch_model
+from ..object_storage import ObjectLockWitness, ObjectStorageSettings, ObjectStore, fetch_model
+from ..settings import Settings
 from . import Integration, IntegrationContext
 
 NAME = "object-storage"
@@ -47,8 +50,20 @@ def integration(context: IntegrationContext) -> Integration:
             sha256=fetched.sha256,
         )
 
+    def open_witness(_service: Settings) -> Witness:
+        witness = ObjectLockWitness(store, str(settings.witness_prefix), settings.witness_retention_days)
+        witness.require_object_lock()
+        return witness
+
     # The bucket's region is declared: the service refuses to start when it is outside the data residency.
-    return Integration(NAME, check=check, prepare=prepare, check_timeout_seconds=timeout, data_region=settings.region)
+    return Integration(
+        NAME,
+        check=check,
+        prepare=prepare,
+        check_timeout_seconds=timeout,
+        data_region=settings.region,
+        audit_witness=open_witness if settings.witness_prefix is not None else None,
+    )
 
 
 async def _not_configured() -> None:

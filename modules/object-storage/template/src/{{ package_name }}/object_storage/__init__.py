@@ -17,10 +17,12 @@ from ._store import (
     create_bucket,
     make_client,
 )
+from ._witness import ObjectLockWitness
 
 __all__ = [
     "ChecksumMismatchError",
     "ModelFetch",
+    "ObjectLockWitness",
     "ObjectStorageError",
     "ObjectStorageSettings",
     "ObjectStore",

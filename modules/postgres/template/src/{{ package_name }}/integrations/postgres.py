@@ -35,4 +35,5 @@ def integration(context: IntegrationContext) -> Integration:
         shutdown=database.close,
         check_timeout_seconds=settings.connect_timeout_seconds + settings.statement_timeout_ms / 1000,
         audit_store=database.audit_store,
+        audit_witness=database.witness if settings.witness_url is not None else None,
     )

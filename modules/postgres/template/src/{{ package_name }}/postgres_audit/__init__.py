@@ -3,7 +3,9 @@
 - :class:`PostgresAuditStore` implements the service's ``AuditStore`` with the same hash chain and
   group commit as the SQLite store, serialised across processes by a lock on the chain-head row;
 - ``python -m <package>.postgres_audit migrate`` applies the Alembic migrations (a deploy step);
-- :class:`FeatureStore` looks up a customer's features with a statement timeout.
+- :class:`FeatureStore` looks up a customer's features with a statement timeout;
+- :class:`PostgresWitness` keeps the signed chain heads in a table of another database, which the
+  service may only append to (``python -m <package>.postgres_audit witness-setup --writer ROLE``).
 """
 
 from ._database import Database
@@ -12,6 +14,7 @@ from ._features import FeatureLookupError, FeatureStore
 from ._migrate import HEAD_REVISION, MIGRATIONS, head_revision, migrate, schema_revision
 from ._settings import PostgresSettings
 from ._store import PostgresAuditStore
+from ._witness import PostgresWitness, setup_witness
 
 __all__ = [
     "HEAD_REVISION",
@@ -22,10 +25,12 @@ __all__ = [
     "FeatureStore",
     "PostgresAuditStore",
     "PostgresSettings",
+    "PostgresWitness",
     "database_url",
     "head_revision",
     "make_engine",
     "migrate",
     "schema_revision",
+    "setup_witness",
     "where",
 ]

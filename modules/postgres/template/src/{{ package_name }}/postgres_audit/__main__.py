@@ -1,4 +1,4 @@
-"""``python -m <package>.postgres_audit migrate|revision``: apply or show the audit schema's migrations."""
+"""``python -m <package>.postgres_audit migrate|revision|witness-setup``: the audit schema and the witness table."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from ._engine import DatabaseError, where
 from ._migrate import head_revision, migrate, schema_revision
 from ._settings import ENV, PostgresSettings
+from ._witness import setup_witness
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +22,10 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("migrate", help="Create the schema if needed and upgrade it (safe to run concurrently).")
     up.add_argument("--revision", default="head", help="Target revision (default: head).")
     commands.add_parser("revision", help="Show the schema's revision and the one this code needs; 1 if they differ.")
+    witness = commands.add_parser(
+        "witness-setup", help=f"As the owner of the {ENV}WITNESS_URL database: the append-only witness table."
+    )
+    witness.add_argument("--writer", required=True, help="The role the service connects as (INSERT and SELECT only).")
     return parser
 
 
@@ -29,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = PostgresSettings()
+        if args.command == "witness-setup":
+            print(setup_witness(settings, args.writer))  # noqa: T201
+            return 0
         if args.command == "migrate":
             reached = migrate(settings, args.revision)
             print(f"{where(settings)} is at revision {reached}")  # noqa: T201

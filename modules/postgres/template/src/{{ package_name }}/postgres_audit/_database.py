@@ -6,13 +6,14 @@ import asyncio
 
 from sqlalchemy import Engine, text
 
-from ..audit import AuditStore
+from ..audit import AuditStore, Witness
 from ..settings import Settings
 from ._engine import DatabaseError, Track, make_engine, translated, untracked, where
 from ._features import FeatureStore
 from ._migrate import HEAD_REVISION, current_revision
 from ._settings import PostgresSettings
 from ._store import PostgresAuditStore
+from ._witness import PostgresWitness
 
 MIGRATE_HINT = "run `python -m {package}.postgres_audit migrate`"
 
@@ -43,6 +44,11 @@ class Database:
         return PostgresAuditStore(
             make_engine(self.settings), checkpoint_interval=settings.audit_checkpoint_interval, track=self._track
         )
+
+    def witness(self, settings: Settings) -> Witness:
+        """The signed chain heads in the witness database (``WITNESS_URL``); it does not connect."""
+        del settings  # the service's settings: the witness needs only this module's
+        return PostgresWitness(self.settings, package=self.package, track=self._track)
 
     def check_schema(self) -> None:
         """Raise unless the database answers and its schema is at the revision this code needs."""

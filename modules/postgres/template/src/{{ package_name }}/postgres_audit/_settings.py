@@ -32,6 +32,14 @@ class PostgresSettings(BaseSettings):
         default=10000, ge=1, description="Unacknowledged data older than this drops the connection (tcp_user_timeout)."
     )
     feature_timeout_ms: int = Field(default=250, ge=1, description="Longest a feature lookup may run.")
+    witness_url: SecretStr | None = Field(
+        default=None,
+        description="Another database for the signed chain heads (a role with INSERT and SELECT only, see "
+        "`witness-setup`); unset: the service's witness file.",
+    )
+    witness_search_path: str = Field(
+        default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Schema of the witness table."
+    )
 
     @property
     def configured(self) -> bool:

@@ -3,7 +3,8 @@
 ``synchronous=FULL`` makes each commit reach the disk before it returns, so a record whose future
 completed survives ``kill -9`` or a power cut; the group-commit writer keeps that affordable. Triggers
 refuse updates and deletes (archiving may delete only records already moved to an anchored file);
-the hash chain catches whatever bypasses them.
+the hash chain catches an edit, deletion, insertion or reordering that bypasses them, and the witnessed
+heads (``_witness``) a truncation or a chain recomputed from the edit on.
 """
 
 from __future__ import annotations

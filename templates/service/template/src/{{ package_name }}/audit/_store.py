@@ -18,7 +18,12 @@ class AuditError(Exception):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """Every N records the store notes the chain head, so a rewritten or truncated chain shows up."""
+    """Every N records the store notes the chain head in the store itself.
+
+    A checkpoint catches an edit whose later hashes were *not* all recomputed up to it; it cannot catch a
+    truncation or a recomputed chain, since whoever can rewrite the records can rewrite or delete the
+    checkpoint rows too. The signed heads in the witness (``_witness``) are what catch those.
+    """
 
     seq: int
     record_id: str

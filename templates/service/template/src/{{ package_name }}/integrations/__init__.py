@@ -15,7 +15,9 @@ module in this package and calls that function; nothing else in the service is e
 - calls wrapped in :meth:`IntegrationContext.track` appear in ``integration_calls_total`` and
   ``integration_call_duration_seconds`` (labels: integration and outcome, never request data);
 - an ``audit_store`` opens the audit trail in place of the default SQLite file, both for the service
-  and for ``audit verify|export|archive`` (at most one integration may provide one).
+  and for ``audit verify|export|archive`` (at most one integration may provide one);
+- an ``audit_witness`` keeps the signed chain heads in place of the default witness file, both for the
+  service and for ``audit verify`` (at most one integration may provide one).
 
 A module reads its own settings (``<PREFIX><MODULE>_*`` environment variables) with pydantic-settings,
 so adding a module never edits ``settings.py`` either.
@@ -31,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..audit import AuditStore
+from ..audit import AuditStore, WitnessFactory
 from ..metrics import Metrics
 from ..schemas import Applicant, ScoreResponse
 from ..settings import Settings
@@ -50,7 +52,8 @@ class Integration:
     """What one module contributes: a name, an optional readiness check, lifespan hooks and audit store.
 
     ``audit_store`` opens the audit trail from the service's settings; it raises ``AuditError`` when it
-    cannot, and the service then refers every decision. ``data_region`` says where the module keeps data
+    cannot, and the service then refers every decision. ``audit_witness`` opens where the signed chain
+    heads go instead of the witness file (see ``audit._witness``). ``data_region`` says where the module keeps data
     (a bucket's or a database's region), when it knows; the service refuses to start when that region is
     outside the required data residency (a module that does not know is declared with ``store_regions``).
     """
@@ -63,6 +66,7 @@ class Integration:
     check_timeout_seconds: float = 2.0
     required: bool = True
     audit_store: AuditStoreFactory | None = None
+    audit_witness: WitnessFactory | None = None
     data_region: str | None = None
 
 
@@ -124,3 +128,13 @@ def audit_store_factory(integrations: Iterable[Integration]) -> AuditStoreFactor
         msg = f"several integrations provide the audit store ({names}): remove all but one of these modules"
         raise IntegrationError(msg)
     return providers[0].audit_store if providers else None
+
+
+def audit_witness_factory(integrations: Iterable[Integration]) -> WitnessFactory | None:
+    """The witness an integration provides, or None for the default file; two providers are an error."""
+    providers = [i for i in integrations if i.audit_witness is not None]
+    if len(providers) > 1:
+        names = ", ".join(i.name for i in providers)
+        msg = f"several integrations provide the audit witness ({names}): remove all but one of these modules"
+        raise IntegrationError(msg)
+    return providers[0].audit_witness if providers else None
