@@ -125,6 +125,7 @@ class Project:
     package: str
     venv: Path
     bento_venv: Path
+    pool: Path
 
 
 def prepare(work: Path) -> Project:
@@ -147,13 +148,29 @@ def prepare(work: Path) -> Project:
     packages = [BENTOML, *pins]
     bento = cached_venv("bentoml", hashlib.sha256(" ".join(packages).encode()).hexdigest(), packages)
     package = next(p.name for p in (root / "src").iterdir() if (p / "__init__.py").exists())
-    return Project(root, "loan-scoring", package, venv, bento)
+    write_pool(venv, package, work / "applicants.jsonl")
+    return Project(root, "loan-scoring", package, venv, bento, work / "applicants.jsonl")
+
+
+def write_pool(venv: Path, package: str, path: Path, rows: int = 20_000) -> None:
+    """Applicants from the project's own synthetic data generator: the training distribution, another seed."""
+    code = (
+        f"import json; from {package}.model.data import generate\n"
+        f"print('\\n'.join(json.dumps(r) for r in generate({rows}, 20261206).records))"
+    )
+    path.write_text(run([venv / "bin" / "python", "-c", code]), encoding="utf-8")
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Applicants:
+    template: Path  # one applicant (the project's tests/data/applicant.json): personal fields
+    pool: Path  # JSON Lines of the other fields, taken in turn (a new applicant_id every request)
 
 
 @dataclass
@@ -303,10 +320,17 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
     return (max(peaks), sum(peaks)) if peaks else (0.0, 0.0)
 
 
-def load(arm: Arm, applicant: Path, prefix: str, duration: float, **mode: Any) -> dict[str, Any]:
+def load(arm: Arm, applicants: Applicants, prefix: str, duration: float, **mode: Any) -> dict[str, Any]:
     """One run of bench/loadgen.py against ``arm`` (closed: concurrency=N; open: rate=R)."""
-    cmd = [sys.executable, str(HERE / "loadgen.py"), "--port", str(arm.port), "--applicant", str(applicant)]
-    cmd += ["--prefix", prefix, "--duration", str(duration)]
+    cmd = [sys.executable, str(HERE / "loadgen.py"), "--port", str(arm.port), "--prefix", prefix]
+    cmd += [
+        "--applicant",
+        str(applicants.template),
+        "--pool",
+        str(applicants.pool),
+        "--duration",
+        str(duration),
+    ]
     for header in arm.headers:
         cmd += ["--header", header]
     for option, value in mode.items():
@@ -328,7 +352,7 @@ def cold_starts(all_arms: list[Arm], runs: int, logs: Path) -> dict[str, list[fl
 Runs = dict[str, dict[str, list[dict[str, Any]]]]  # arm -> load level -> one summary per round
 
 
-def measure(servers: list[Server], applicant: Path, rounds: int, duration: float) -> Runs:
+def measure(servers: list[Server], applicants: Applicants, rounds: int, duration: float) -> Runs:
     """Closed-loop runs at each client count, then open-loop at 1x and 2x each arm's saturating rate."""
     runs: Runs = {s.arm.name: {} for s in servers}
     tag = iter(range(1_000_000))
@@ -336,7 +360,7 @@ def measure(servers: list[Server], applicant: Path, rounds: int, duration: float
         for clients in CLIENTS:
             for server in servers:
                 result = timed_load(
-                    server, applicant, f"B{next(tag)}", duration, mode="closed", concurrency=clients
+                    server, applicants, f"B{next(tag)}", duration, mode="closed", concurrency=clients
                 )
                 runs[server.arm.name].setdefault(f"{clients}", []).append(result)
     saturation = {name: max(median(levels, str(c), "rps") for c in CLIENTS) for name, levels in runs.items()}
@@ -345,16 +369,18 @@ def measure(servers: list[Server], applicant: Path, rounds: int, duration: float
             for server in servers:
                 rate = round(factor * saturation[server.arm.name], 1)
                 result = timed_load(
-                    server, applicant, f"B{next(tag)}", duration, mode="open", rate=rate, grace=15
+                    server, applicants, f"B{next(tag)}", duration, mode="open", rate=rate, grace=15
                 )
                 runs[server.arm.name].setdefault(f"{factor}x", []).append({**result, "rate": rate})
     return runs
 
 
-def timed_load(server: Server, applicant: Path, prefix: str, duration: float, **mode: Any) -> dict[str, Any]:
+def timed_load(
+    server: Server, applicants: Applicants, prefix: str, duration: float, **mode: Any
+) -> dict[str, Any]:
     """:func:`load`, plus the server's CPU time per answered request (robust to other load on the machine)."""
     cpu = cpu_seconds(server.proc.pid)
-    result = load(server.arm, applicant, prefix, duration, **mode)
+    result = load(server.arm, applicants, prefix, duration, **mode)
     result["server_cpu_ms"] = 1000 * (cpu_seconds(server.proc.pid) - cpu) / max(result["exchanged"], 1)
     return result
 
@@ -382,13 +408,15 @@ end
 """
 
 
-def wrk_check(server: Server, applicant: Path, duration: float, work: Path) -> str:
+def wrk_check(server: Server, applicants: Applicants, duration: float, work: Path) -> str:
     """The same closed load from loadgen.py and from wrk (C, Debian's), back to back, on one arm."""
-    ours = load(server.arm, applicant, "X", duration, mode="closed", concurrency=16)["rps"]
+    ours = load(server.arm, applicants, "X", duration, mode="closed", concurrency=16)["rps"]
     wrk = shutil.which("wrk")
     if wrk is None:
         return f"loadgen {ours:.0f} requests/s; wrk not installed (apt-get install wrk) for the cross-check"
-    body = json.dumps({**json.loads(applicant.read_text(encoding="utf-8")), "applicant_id": "__ID__"})
+    body = json.dumps(
+        {**json.loads(applicants.template.read_text(encoding="utf-8")), "applicant_id": "__ID__"}
+    )
     script = work / "bench.lua"
     script.write_text(WRK_SCRIPT.replace("BODY", body), encoding="utf-8")
     url = f"http://127.0.0.1:{server.arm.port}"
@@ -456,7 +484,7 @@ def main() -> None:
         project = prepare(work)
         all_arms, logs = arms(project, work), work / "logs"
         logs.mkdir()
-        applicant = project.root / "tests" / "data" / "applicant.json"
+        applicants = Applicants(project.root / "tests" / "data" / "applicant.json", project.pool)
         starts = cold_starts(all_arms, args.cold_starts, logs)
         with (
             serving(all_arms[0], logs / "generated.log") as gen,
@@ -464,9 +492,9 @@ def main() -> None:
             serving(all_arms[2], logs / "bentoml.log") as bento,
         ):
             for arm in all_arms:  # first requests (lazy imports, caches) out of the figures
-                load(arm, applicant, f"W{arm.name}", 1.0, mode="closed", concurrency=4, warmup=0.5)
-            runs = measure([gen, bare, bento], applicant, args.rounds, args.duration)
-            check = wrk_check(bare, applicant, args.duration, work)
+                load(arm, applicants, f"W{arm.name}", 1.0, mode="closed", concurrency=4, warmup=0.5)
+            runs = measure([gen, bare, bento], applicants, args.rounds, args.duration)
+            check = wrk_check(bare, applicants, args.duration, work)
             rss = {s.arm.name: peak_rss_mb(s.proc.pid) for s in (gen, bare, bento)}
     report(runs, starts, rss)
     print(f"load generator cross-check, bare arm at 16 clients: {check}")

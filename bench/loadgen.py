@@ -12,7 +12,9 @@ Two modes:
   do); latency counts from the scheduled time, so a server that falls behind is not excused by the client
   waiting (no coordinated omission). Up to ``--max-connections`` are open at once.
 
-Every request is a new applicant: ``applicant_id`` is unique and the numeric and categorical fields vary.
+Every request is a new applicant: ``applicant_id`` is unique and the other fields vary (taken in turn from
+``--pool``, e.g. rows of the project's own synthetic data, so the drift monitor sees the training
+distribution; random otherwise).
 
     python bench/loadgen.py --port 8000 --path /v1/score --mode closed --concurrency 16 --duration 5
 """
@@ -35,9 +37,15 @@ REGIONS = ("north", "south", "east", "west", "central", "northeast")
 AGE_BANDS = ("18-25", "26-35", "36-45", "46-60", "60+")
 
 
-def applicants(template: dict[str, Any], prefix: str, count: int, seed: int = 7) -> list[bytes]:
-    """``count`` distinct JSON bodies: a new applicant each (as in the service's bench/bench_audit.py)."""
-    rng = random.Random(seed)  # noqa: S311 -- test data, not secrets
+def applicants(template: dict[str, Any], prefix: str, count: int, pool: list[dict[str, Any]]) -> list[bytes]:
+    """``count`` distinct JSON bodies: a new applicant each (as in the service's bench/bench_audit.py),
+    with the fields of the ``pool`` rows in turn, or random ones when there is no pool."""
+    if pool:
+        return [
+            json.dumps({**template, **pool[n % len(pool)], "applicant_id": f"{prefix}-{n:09d}"}).encode()
+            for n in range(count)
+        ]
+    rng = random.Random(7)  # noqa: S311 -- test data, not secrets
     bodies = []
     for n in range(count):
         income = rng.randrange(15_000, 400_000, 500)
@@ -225,6 +233,7 @@ def main() -> None:
     parser.add_argument(
         "--applicant", type=Path, required=True, help="JSON file of one applicant (the template)."
     )
+    parser.add_argument("--pool", type=Path, help="JSON Lines of applicant fields to take in turn.")
     parser.add_argument("--prefix", default="BENCH", help="applicant_id prefix: make it unique per run.")
     parser.add_argument("--mode", choices=("closed", "open"), default="closed")
     parser.add_argument("--concurrency", type=int, default=16)
@@ -240,11 +249,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     template = json.loads(args.applicant.read_text(encoding="utf-8"))
+    pool = (
+        [json.loads(line) for line in args.pool.read_text(encoding="utf-8").splitlines()] if args.pool else []
+    )
     ceiling = args.rate if args.mode == "open" else args.max_rps
     count = int(ceiling * (args.warmup + args.duration)) + 1
     requests = [
         build_request(args.host, args.port, args.path, body, args.header)
-        for body in applicants(template, args.prefix, count)
+        for body in applicants(template, args.prefix, count, pool)
     ]
     cpu, wall = time.process_time(), time.perf_counter()
     run = closed_loop if args.mode == "closed" else open_loop
