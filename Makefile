@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 .PHONY: help install lint typecheck test test-fast test-slow bench bench-serving clean
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(PY):
 	python3 -m venv $(VENV)
