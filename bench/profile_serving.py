@@ -9,7 +9,8 @@ every thread of the server with py-spy (installed from PyPI into the bench cache
 innermost frame that names one (so the scikit-learn frames under ``probability_of_default`` count as
 model predict, the sqlite3 commit under the audit writer as audit). CPU samples only: time a thread spends
 waiting (an fsync, the event loop idle) is not in the figures. The collapsed stacks are kept for a flame
-graph (``--keep``).
+graph (``--keep``). Then bench/serving_parts.py times each part called directly, one thread (its
+minimum is what the code costs with a core to itself).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from bench_serving import Applicants, arms, cached_venv, load, prepare, serving
+from bench_serving import HERE, Applicants, arms, cached_venv, load, prepare, run, serving
 
 # (category, substrings of a py-spy frame "function (path:line)"); the innermost frame matching one wins.
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=float, default=20.0, help="Seconds sampled under load.")
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second.")
+    parser.add_argument("--calls", type=int, default=300, help="Calls per part in serving_parts.py.")
     parser.add_argument("--keep", type=Path, help="Copy the collapsed stacks here (for a flame graph).")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(cached_venv("tools", "py-spy", ["py-spy"]) / "bin" / "py-spy")
@@ -129,12 +131,14 @@ def main() -> None:
         samples = breakdown(raw, project.package)
         if args.keep:
             shutil.copyfile(raw, args.keep)
-    report(samples, result, args)
-    for name, (total, count) in after.items():
-        spent, done = total - before[name][0], count - before[name][1]
-        print(
-            f"the service's own {name}: mean {1000 * spent / max(done, 1):.2f} ms over {done:.0f} (wall time)"
-        )
+        report(samples, result, args)
+        for name, (total, count) in after.items():
+            spent, done = total - before[name][0], count - before[name][1]
+            print(
+                f"the service's own {name}: mean {1000 * spent / max(done, 1):.2f} ms over {done:.0f} (wall)"
+            )
+        parts = [project.venv / "bin" / "python", HERE / "serving_parts.py", project.root, project.package]
+        print(f"\n{run([*parts, '--calls', str(args.calls)])}", end="")
 
 
 def report(samples: Counter[str], result: dict[str, float], args: argparse.Namespace) -> None:
