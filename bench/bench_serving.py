@@ -458,10 +458,14 @@ def report(
             "  = requests/s on a free core",
             [f"{1000 / median(runs[a], level, 'server_cpu_ms'):.0f}" for a in ARMS],
         )
+        row(
+            "  errors (not 2xx)", [f"{100 * median(runs[a], level, 'share_other_errors'):.1f}%" for a in ARMS]
+        )
     for level, what in (("1x", "at saturation"), ("2x", "at 2x saturation")):
         row(f"open loop {what}: offered/s", [f"{median(runs[a], level, 'rate'):.0f}" for a in ARMS])
         row("  p99 ms of accepted", [f"{median(runs[a], level, 'p99_ms'):.0f}" for a in ARMS])
         row("  503 share", [f"{100 * median(runs[a], level, 'share_503'):.1f}%" for a in ARMS])
+        row("  other errors", [f"{100 * median(runs[a], level, 'share_other_errors'):.1f}%" for a in ARMS])
         row("  unanswered in time", [f"{median(runs[a], level, 'unfinished'):.0f}" for a in ARMS])
     client_cpu = max(r["client_cpu_share"] for arm in runs.values() for rs in arm.values() for r in rs)
     print(f"\nload generator: highest CPU use of one run {100 * client_cpu:.0f}% of one core")

@@ -79,7 +79,14 @@ class Connection:
         return cls(reader, writer)
 
     async def exchange(self, request: bytes) -> int:
-        """Send one request, read the whole answer, return its status."""
+        """Send one request, read the whole answer, return its status (0: the connection broke)."""
+        try:
+            return await self._exchange(request)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            self.closed = True
+            return 0
+
+    async def _exchange(self, request: bytes) -> int:
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -197,7 +204,7 @@ async def open_loop(args: argparse.Namespace, requests: list[bytes]) -> Results:
 def summary(results: Results, cpu: float, wall: float) -> dict[str, Any]:
     """Throughput, percentiles of accepted (2xx) requests, and the share of 503s and other errors."""
     accepted = sorted(
-        lat for lat, status in zip(results.latencies, results.statuses, strict=True) if status < 300
+        lat for lat, status in zip(results.latencies, results.statuses, strict=True) if 200 <= status < 300
     )
     answered = len(results.statuses)
     total = answered + results.unfinished
@@ -213,7 +220,7 @@ def summary(results: Results, cpu: float, wall: float) -> dict[str, Any]:
         "p95_ms": pct(0.95),
         "p99_ms": pct(0.99),
         "share_503": results.statuses.count(503) / total if total else 0.0,
-        "share_other_errors": sum(1 for s in results.statuses if s >= 300 and s != 503) / total
+        "share_other_errors": sum(1 for s in results.statuses if s != 503 and not 200 <= s < 300) / total
         if total
         else 0.0,
         "unfinished": results.unfinished,
