@@ -120,7 +120,7 @@ async def measure(root: Path, package: str, calls: int) -> None:
             applicant = schemas.Applicant.model_validate(next(bodies))
             return mod["app"].score_applicant(state, applicant, request_id="parts", caller="parts")
 
-        timed("score_applicant: all the above + decision, review queue, drift", score, calls)
+        timed("score_applicant (all above + decision, review queue, drift)", score, calls)
         response = score()
         timed("response -> JSON (ScoreResponse.model_dump_json)", response.model_dump_json, calls)
 
