@@ -2,10 +2,10 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install lint typecheck test test-fast test-slow bench clean
+.PHONY: help install lint typecheck test test-fast test-slow bench bench-serving clean
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -31,6 +31,9 @@ test: install lint typecheck test-fast test-slow ## Everything CI runs
 bench: ## Median times: `factory new` vs `copier copy`; add/update of five modules vs plain copier
 	$(PY) bench/bench_new.py
 	$(PY) bench/bench_modules.py
+
+bench-serving: ## Generated service (all controls) vs bare FastAPI vs BentoML: req/s, p50-p99, memory, cold start
+	$(PY) bench/bench_serving.py
 
 clean: ## Remove caches and build output
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache
