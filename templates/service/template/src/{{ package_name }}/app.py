@@ -23,7 +23,14 @@ from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
 from .governance.inventory import INVENTORY, require_approval
 from .incidents import IncidentError, IncidentRegister
-from .integrations import AuditStoreFactory, Integration, IntegrationContext, audit_store_factory, discover
+from .integrations import (
+    AuditStoreFactory,
+    Integration,
+    IntegrationContext,
+    audit_store_factory,
+    authenticator_for,
+    discover,
+)
 from .keys import KeyStore
 from .killswitch import KILL_SWITCH, KillSwitch, fallback_decision
 from .logs import configure_logging, get_logger
@@ -130,7 +137,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     app.state.challenger = None
     app.state.kill_switch = KillSwitch(settings.kill_switch_path)  # re-read when it changes: no restart
     metrics.kill_switch_engaged.set_function(lambda: float(app.state.kill_switch.state().engaged))
-    app.state.authenticator = ApiKeyAuthenticator(KeyStore(settings.api_keys_path))  # or an OIDC module's
+    app.state.authenticator = authenticator_for(integrations, ApiKeyAuthenticator(KeyStore(settings.api_keys_path)))
     app.state.integrations = tuple(integrations)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes, metrics=metrics)

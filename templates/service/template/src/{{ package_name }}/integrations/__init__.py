@@ -15,7 +15,9 @@ module in this package and calls that function; nothing else in the service is e
 - calls wrapped in :meth:`IntegrationContext.track` appear in ``integration_calls_total`` and
   ``integration_call_duration_seconds`` (labels: integration and outcome, never request data);
 - an ``audit_store`` opens the audit trail in place of the default SQLite file, both for the service
-  and for ``audit verify|export|archive`` (at most one integration may provide one).
+  and for ``audit verify|export|archive`` (at most one integration may provide one);
+- an ``authenticator`` (see :class:`..access.Authenticator`) proves who callers are in place of the API
+  keys, e.g. by validating OIDC tokens (at most one integration may provide one).
 
 A module reads its own settings (``<PREFIX><MODULE>_*`` environment variables) with pydantic-settings,
 so adding a module never edits ``settings.py`` either.
@@ -31,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..access import Authenticator
 from ..audit import AuditStore
 from ..metrics import Metrics
 from ..schemas import Applicant, ScoreResponse
@@ -53,6 +56,7 @@ class Integration:
     cannot, and the service then refers every decision. ``data_region`` says where the module keeps data
     (a bucket's or a database's region), when it knows; the service refuses to start when that region is
     outside the required data residency (a module that does not know is declared with ``store_regions``).
+    ``authenticator`` replaces the API keys as the way callers prove who they are.
     """
 
     name: str
@@ -64,6 +68,7 @@ class Integration:
     required: bool = True
     audit_store: AuditStoreFactory | None = None
     data_region: str | None = None
+    authenticator: Authenticator | None = None
 
 
 class Scorer(Protocol):
@@ -124,3 +129,13 @@ def audit_store_factory(integrations: Iterable[Integration]) -> AuditStoreFactor
         msg = f"several integrations provide the audit store ({names}): remove all but one of these modules"
         raise IntegrationError(msg)
     return providers[0].audit_store if providers else None
+
+
+def authenticator_for(integrations: Iterable[Integration], default: Authenticator) -> Authenticator:
+    """The authenticator an integration provides, or ``default`` (API keys); two providers are an error."""
+    providers = [i for i in integrations if i.authenticator is not None]
+    if len(providers) > 1:
+        names = ", ".join(i.name for i in providers)
+        msg = f"several integrations authenticate callers ({names}): remove all but one of these modules"
+        raise IntegrationError(msg)
+    return providers[0].authenticator or default if providers else default
