@@ -25,6 +25,7 @@ class Answer:
 
     status: int = 200
     delay_seconds: float = 0.0
+    hold: threading.Event | None = None  # answer only once this is set
     body: dict[str, Any] = field(default_factory=lambda: {"ok": True})
     headers: tuple[tuple[str, str], ...] = ()
 
@@ -78,6 +79,8 @@ def _handler(vendor: FlakyVendor) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             answer = vendor.next_answer(Received(self.command, self.path, dict(self.headers.items()), body))
+            if answer.hold is not None:
+                answer.hold.wait(timeout=10)
             if answer.delay_seconds:
                 time.sleep(answer.delay_seconds)
             payload = json.dumps(answer.body).encode()
