@@ -63,3 +63,12 @@ def test_vendor_api_refuses_a_bad_answer_in_one_line_and_writes_nothing(
     assert problem in result.output
     assert "Traceback" not in result.output
     assert not (untouched / "src/loan_scoring/vendor_api").exists()
+
+
+def test_oidc_auth_renders_its_authenticator_and_pins_pyjwt(project: Path) -> None:
+    [applied] = add_modules(project, ["oidc-auth"]).applied
+    assert "src/loan_scoring/integrations/oidc_auth.py" in applied.files
+    assert "tests/test_oidc_auth.py" in applied.files
+    for path in python_files(project, applied.files):
+        ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    assert "pyjwt[crypto]==2.15.1" in (project / "pyproject.toml").read_text(encoding="utf-8")
