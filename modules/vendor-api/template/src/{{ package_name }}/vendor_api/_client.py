@@ -295,7 +295,7 @@ class VendorClient:
             return _Failure("timeout", f"{type(exc).__name__}: no answer in time", sent=True)
         except httpx.ConnectError as exc:
             return _Failure("connection_error", f"cannot connect ({exc})", sent=False)
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:  # a broken transfer, an undecodable body
             return _Failure("connection_error", f"{type(exc).__name__}: {exc}", sent=True)
         if response.status_code in _RETRY_STATUSES or response.status_code >= _SERVER_ERROR:
             detail = f"HTTP {response.status_code}"
