@@ -49,11 +49,19 @@ def test_module_check_passes_on_a_new_module(
     assert "All 2 check(s) passed." in checked.output
 
 
-BUILT_IN = ("postgres", "redis-cache", "event-bus", "object-storage", "batch-scoring")
+BUILT_IN = (
+    "postgres",
+    "redis-cache",
+    "event-bus",
+    "object-storage",
+    "batch-scoring",
+    "vendor-api",
+    "oidc-auth",
+)
 
 
 def test_project_with_all_built_in_modules_passes_its_checks(venv: Path, tmp_path: Path) -> None:
-    """Issue 6's acceptance: the five built-in modules together, against the real local servers."""
+    """Issues 6 and 12: the built-in modules together, against the real local servers (and their own)."""
     project = new_project(NewRequest(name="all-modules", output_dir=tmp_path, modules=BUILT_IN)).path
     proc = subprocess.run(
         ["make", f"VENV={venv}", "install", "lint", "typecheck", "test"],

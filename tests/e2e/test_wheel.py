@@ -59,7 +59,16 @@ def test_installed_wheel_generates_from_any_folder(wheel: Path, tmp_path: Path) 
     entries = json.loads(listing.stdout)
     assert sorted(e["name"] for e in entries if e["kind"] == "template") == ["module", "service"]
     bundled_modules = {e["name"] for e in entries if e["kind"] == "module"}
-    assert {"postgres", "redis-cache", "event-bus", "object-storage", "batch-scoring"} <= bundled_modules
+    bundled = {
+        "postgres",
+        "redis-cache",
+        "event-bus",
+        "object-storage",
+        "batch-scoring",
+        "vendor-api",
+        "oidc-auth",
+    }
+    assert bundled <= bundled_modules
     # the installed copy reads templates from site-packages, not from this checkout
     located = subprocess.run(
         [

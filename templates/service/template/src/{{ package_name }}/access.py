@@ -6,9 +6,9 @@ OpenAPI document, which hold no data) depends on :func:`require`, which reads th
 (``app.state.authenticator``) who it belongs to: no or an unknown credential is a 401, a caller without
 the endpoint's role a 403. The caller's name is recorded on every decision and review.
 
-The default authenticator checks API keys (:mod:`.keys`). To use another identity provider (the OIDC
-module), implement :class:`Authenticator` (for example: validate a JWT, map its groups to roles) and set
-``app.state.authenticator`` to it; nothing else changes.
+The default authenticator checks API keys (:mod:`.keys`). To use another identity provider (the oidc-auth
+module), implement :class:`Authenticator` (for example: validate a JWT, map its groups to roles) and return
+it as the ``authenticator`` of an integration (see :mod:`.integrations`); nothing else changes.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ class Caller:
 class Authenticator(Protocol):
     """Turns a credential into a caller; the one seam an identity provider module replaces."""
 
+    hint: str
+    """What a refused caller should send, shown with the 401."""
+
     def authenticate(self, credential: str) -> Caller | None:
         """The caller ``credential`` proves, or None when it proves nobody."""
         ...
@@ -50,6 +53,11 @@ class Authenticator(Protocol):
 
 class ApiKeyAuthenticator:
     """The default: API keys with roles, hashed at rest in the key file (see :mod:`.keys`)."""
+
+    hint = (
+        "send a valid key as `Authorization: Bearer <key>` or `X-API-Key: <key>` "
+        "(create one with `keys create --role ROLE --name NAME`)"
+    )
 
     def __init__(self, store: KeyStore) -> None:
         self.store = store
@@ -78,14 +86,9 @@ def require(*roles: Role) -> Callable[..., Caller]:
         authenticator: Authenticator = request.app.state.authenticator
         caller = authenticator.authenticate(credential) if credential else None
         if caller is None:
-            raise HTTPException(
-                401,
-                "send a valid key as `Authorization: Bearer <key>` or `X-API-Key: <key>` "
-                "(create one with `keys create --role ROLE --name NAME`)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise HTTPException(401, authenticator.hint, headers={"WWW-Authenticate": "Bearer"})
         if not caller.roles & set(roles):
-            raise HTTPException(403, f"this needs the role {' or '.join(roles)}; the key of {caller.name} lacks it")
+            raise HTTPException(403, f"this needs the role {' or '.join(roles)}; {caller.name} lacks it")
         return caller
 
     return dependency

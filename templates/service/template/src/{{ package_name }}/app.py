@@ -39,6 +39,7 @@ from .integrations import (
     IntegrationContext,
     audit_store_factory,
     audit_witness_factory,
+    authenticator_for,
     discover,
 )
 from .keys import KeyStore
@@ -151,7 +152,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     app.state.challenger = None
     app.state.kill_switch = KillSwitch(settings.kill_switch_path)  # re-read when it changes: no restart
     metrics.kill_switch_engaged.set_function(lambda: float(app.state.kill_switch.state().engaged))
-    app.state.authenticator = ApiKeyAuthenticator(KeyStore(settings.api_keys_path))  # or an OIDC module's
+    app.state.authenticator = authenticator_for(integrations, ApiKeyAuthenticator(KeyStore(settings.api_keys_path)))
     app.state.integrations = tuple(integrations)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes, metrics=metrics)

@@ -17,7 +17,9 @@ module in this package and calls that function; nothing else in the service is e
 - an ``audit_store`` opens the audit trail in place of the default SQLite file, both for the service
   and for ``audit verify|export|archive`` (at most one integration may provide one);
 - an ``audit_witness`` keeps the signed chain heads in place of the default witness file, both for the
-  service and for ``audit verify`` (at most one integration may provide one).
+  service and for ``audit verify`` (at most one integration may provide one);
+- an ``authenticator`` (see :class:`..access.Authenticator`) proves who callers are in place of the API
+  keys, e.g. by validating OIDC tokens (at most one integration may provide one).
 
 A module reads its own settings (``<PREFIX><MODULE>_*`` environment variables) with pydantic-settings,
 so adding a module never edits ``settings.py`` either.
@@ -33,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..access import Authenticator
 from ..audit import AuditStore, WitnessFactory
 from ..metrics import Metrics
 from ..schemas import Applicant, ScoreResponse
@@ -56,6 +59,7 @@ class Integration:
     heads go instead of the witness file (see ``audit._witness``). ``data_region`` says where the module keeps data
     (a bucket's or a database's region), when it knows; the service refuses to start when that region is
     outside the required data residency (a module that does not know is declared with ``store_regions``).
+    ``authenticator`` replaces the API keys as the way callers prove who they are.
     """
 
     name: str
@@ -68,6 +72,7 @@ class Integration:
     audit_store: AuditStoreFactory | None = None
     audit_witness: WitnessFactory | None = None
     data_region: str | None = None
+    authenticator: Authenticator | None = None
 
 
 class Scorer(Protocol):
@@ -120,21 +125,29 @@ def discover(context: IntegrationContext) -> list[Integration]:
     return found
 
 
-def audit_store_factory(integrations: Iterable[Integration]) -> AuditStoreFactory | None:
-    """The audit store an integration provides, or None for the default; two providers are an error."""
-    providers = [i for i in integrations if i.audit_store is not None]
+def _sole_provider(integrations: Iterable[Integration], attribute: str, what: str) -> Integration | None:
+    """The one integration that sets ``attribute``, or None; two providers are an error."""
+    providers = [i for i in integrations if getattr(i, attribute) is not None]
     if len(providers) > 1:
         names = ", ".join(i.name for i in providers)
-        msg = f"several integrations provide the audit store ({names}): remove all but one of these modules"
+        msg = f"several integrations provide {what} ({names}): remove all but one of these modules"
         raise IntegrationError(msg)
-    return providers[0].audit_store if providers else None
+    return providers[0] if providers else None
+
+
+def audit_store_factory(integrations: Iterable[Integration]) -> AuditStoreFactory | None:
+    """The audit store an integration provides, or None for the default SQLite file."""
+    provider = _sole_provider(integrations, "audit_store", "the audit store")
+    return provider.audit_store if provider else None
 
 
 def audit_witness_factory(integrations: Iterable[Integration]) -> WitnessFactory | None:
-    """The witness an integration provides, or None for the default file; two providers are an error."""
-    providers = [i for i in integrations if i.audit_witness is not None]
-    if len(providers) > 1:
-        names = ", ".join(i.name for i in providers)
-        msg = f"several integrations provide the audit witness ({names}): remove all but one of these modules"
-        raise IntegrationError(msg)
-    return providers[0].audit_witness if providers else None
+    """The witness an integration provides, or None for the default witness file."""
+    provider = _sole_provider(integrations, "audit_witness", "the audit witness")
+    return provider.audit_witness if provider else None
+
+
+def authenticator_for(integrations: Iterable[Integration], default: Authenticator) -> Authenticator:
+    """The authenticator an integration provides, or ``default`` (API keys)."""
+    provider = _sole_provider(integrations, "authenticator", "authentication of callers")
+    return provider.authenticator or default if provider else default
