@@ -13,11 +13,12 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import State
 
-from . import __version__
+from . import __version__, policy
 from ._meta import PROJECT_NAME
 from .access import UNAUTHORISED, ApiKeyAuthenticator, Caller, require
 from .admin import router as admin_router
 from .audit import AuditError, AuditStore, SqliteAuditStore
+from .contract import Decision
 from .controls import open_incident
 from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
@@ -44,9 +45,10 @@ from .oversight import (
     referral,
 )
 from .oversight import router as oversight_router
+from .policy import REFERRAL, Thresholds
 from .privacy import SubjectKeyError, SubjectKeyStore, subject_entry
 from .rollout import CHAMPION, Arm, deciding_arm, load_challenger, shadow_result
-from .schemas import Applicant, Decision, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
+from .schemas import Applicant, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
 from .settings import Settings
 from .tracing import configure_tracing
 
@@ -58,12 +60,8 @@ class NotReadyError(Exception):
 
 
 def decide(probability: float, settings: Settings) -> Decision:
-    """Approve, refer or decline from the probability of default and the configured thresholds."""
-    if probability < settings.approve_below:
-        return "approve"
-    if probability > settings.decline_above:
-        return "decline"
-    return "refer"
+    """The decision the configured thresholds make of ``probability`` (:func:`.policy.decide`)."""
+    return policy.decide(probability, Thresholds.of(settings))
 
 
 def to_score(probability: float) -> int:
@@ -303,7 +301,7 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
     model = arm.model
     probability, explanation, failure = _predict(arm.explainer, model, applicant)
     reason = failure or referral(applicant, decide(probability, settings))
-    decision: Decision = "refer" if reason else decide(probability, settings)
+    decision: Decision = REFERRAL if reason else decide(probability, settings)
     rule = None
     if suspended:
         decision, reason, rule = _suspended_decision(applicant, settings, decision, reason)
@@ -325,9 +323,9 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
             body["subject"] = subject
             record = record_decision(state.audit, body, metrics, settings.audit_timeout_seconds)
         if record is None:  # fail safe: what cannot be recorded is not decided automatically
-            body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
+            body |= {"decision": REFERRAL, "referral": AUDIT_WRITE_FAILED}
     decision = body["decision"]
-    if decision == "refer":
+    if decision == REFERRAL:
         queue_referral(state, body, record)
     metrics.decisions.labels(decision).inc()
     metrics.scores.observe(probability)
@@ -356,11 +354,11 @@ def _suspended_decision(
     if reason is not None and reason != GREY_ZONE:
         return decision, reason, None
     if settings.kill_switch_mode == "review":
-        return "refer", KILL_SWITCH, None
+        return REFERRAL, KILL_SWITCH, None
     rules = fallback_decision(
         applicant, approve_max_dti=settings.fallback_approve_max_dti, decline_min_dti=settings.fallback_decline_min_dti
     )
-    return rules.decision, (KILL_SWITCH if rules.decision == "refer" else None), rules.rule
+    return rules.decision, (KILL_SWITCH if rules.decision == REFERRAL else None), rules.rule
 
 
 def _rollout_fields(
@@ -371,9 +369,7 @@ def _rollout_fields(
     fields: dict[str, Any] = {"rollout_arm": arm.name, "kill_switch_engaged": suspended, "fallback_rule": rule}
     challenger: Arm | None = state.challenger
     if challenger is not None and settings.rollout_mode == "shadow" and not suspended:
-        fields["shadow"] = shadow_result(
-            challenger, applicant.model_dump(), settings.approve_below, settings.decline_above
-        )
+        fields["shadow"] = shadow_result(challenger, applicant.model_dump(), Thresholds.of(settings))
     return fields
 
 

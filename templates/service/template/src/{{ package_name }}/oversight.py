@@ -19,15 +19,16 @@ from starlette.datastructures import State
 
 from .access import UNAUTHORISED, Caller, require
 from .audit import AuditRecord, AuditStore
+from .contract import Decision
 from .decisions import DECISION, wait_for_record
 from .errors import CLIENT_ERRORS
 from .logs import get_logger
+from .policy import REFERRAL, REVIEW_FLAGS, Thresholds, decide
 from .privacy import SubjectKeyStore, read_subject
 from .reviews import Case, ReviewQueue, ReviewQueueError
 from .schemas import (
     AppealRequest,
     Applicant,
-    Decision,
     DecisionRecord,
     ErrorResponse,
     ReviewAction,
@@ -39,7 +40,6 @@ from .settings import Settings
 
 REVIEW, APPEAL = "review", "appeal"
 GREY_ZONE, EXPLANATION_FAILED, AUDIT_WRITE_FAILED = "grey_zone", "explanation_failed", "audit_write_failed"
-_POLICY_FLAGS = ("politically_exposed",)
 PERSONAL_READERS = frozenset({"reviewer", "auditor"})  # see a decision's personal data while its key exists
 _CONSOLE = Path(__file__).parent / "console"
 _CONSOLE_HEADERS = {
@@ -60,11 +60,11 @@ router = APIRouter()
 
 
 def referral(applicant: Applicant, automated: Decision) -> str | None:
-    """Why this decision must go to a person (a policy flag, or the grey zone), or None."""
-    flags = [flag for flag in _POLICY_FLAGS if getattr(applicant, flag)]
+    """Why this decision must go to a person (a review flag of the contract, or the grey zone), or None."""
+    flags = [flag for flag in REVIEW_FLAGS if getattr(applicant, flag)]
     if flags:
         return f"policy:{flags[0]}"
-    return GREY_ZONE if automated == "refer" else None
+    return GREY_ZONE if automated == REFERRAL else None
 
 
 def open_review_queue(settings: Settings) -> ReviewQueue | None:
@@ -142,11 +142,9 @@ def _record(request: Request, kind: str, body: dict[str, Any]) -> AuditRecord:
 
 
 def _model_decision(decision: dict[str, Any]) -> str:
-    """What the thresholds alone made of the probability (the recorded decision may be a referral)."""
-    probability, policy = decision["probability_of_default"], decision["policy"]
-    if probability < policy["approve_below"]:
-        return "approve"
-    return "decline" if probability > policy["decline_above"] else "refer"
+    """What the recorded thresholds alone made of the probability (the recorded decision may be a referral)."""
+    policy = decision["policy"]
+    return decide(decision["probability_of_default"], Thresholds(policy["approve_below"], policy["decline_above"]))
 
 
 def _now() -> str:
