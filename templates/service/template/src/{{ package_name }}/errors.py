@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from .contract import DerivationError
 from .logs import get_logger
 from .schemas import ErrorResponse, FieldError
 
@@ -48,12 +49,19 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return JSONResponse(_body(request, "malformed_json", "the request body is not valid JSON"), status_code=400)
-    fields = [
-        FieldError(loc=[p for p in e.get("loc", ()) if p != "body"], msg=str(e.get("msg", "")), type=str(e.get("type")))
-        for e in errors
-    ]
+    fields = [field for e in errors for field in _field_errors(e)]
     # The offending input values are not echoed back: they may be personal data.
     return JSONResponse(_body(request, "validation_error", "the request has invalid fields", fields), status_code=422)
+
+
+def _field_errors(error: Any) -> list[FieldError]:
+    """One entry per invalid field; a derived feature that is not finite names each input it reads."""
+    loc = [p for p in error.get("loc", ()) if p != "body"]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, DerivationError):
+        kind = "derived_feature_not_finite"
+        return [FieldError(loc=[*loc, name], msg=str(cause), type=kind) for name in cause.fields]
+    return [FieldError(loc=loc, msg=str(error.get("msg", "")), type=str(error.get("type")))]
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
