@@ -259,6 +259,7 @@ EXPECTED_FILES = [
     "src/{package}/contract/_load.py",
     "src/{package}/contract/_schema.py",
     "src/{package}/contract/commands.py",
+    "src/{package}/contract/synthetic.py",
     "src/{package}/contract/validators.py",
     "src/{package}/controls.py",
     "src/{package}/decisions.py",

@@ -7,6 +7,7 @@ Public API (what the rest of the service, modules and templates use):
 - :data:`ScoringRequest` (the typed request model, generated) and :data:`Decision` (its decisions);
 - :func:`derived_values` and :class:`DerivationError`: derived features, always finite;
 - :mod:`.validators`: identifiers (phone_e164, pan, aadhaar, ifsc, email, person_name);
+- :mod:`.synthetic`: :func:`~.synthetic.sample_records`, seeded requests valid for the contract;
 - :mod:`.commands`: ``contract generate`` and ``contract check``.
 """
 
