@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import State
 
-from . import __version__
+from . import __version__, policy
 from ._meta import PROJECT_NAME
 from .access import UNAUTHORISED, ApiKeyAuthenticator, Caller, require
 from .admin import router as admin_router
@@ -28,6 +28,7 @@ from .audit import (
     WitnessFactory,
     open_witnessed,
 )
+from .contract import Decision
 from .controls import open_incident
 from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
@@ -65,9 +66,10 @@ from .oversight import (
     referral,
 )
 from .oversight import router as oversight_router
+from .policy import REFERRAL, Thresholds
 from .privacy import SubjectKeyError, SubjectKeyStore, subject_entry
 from .rollout import CHAMPION, Arm, deciding_arm, load_challenger, shadow_result
-from .schemas import Applicant, Decision, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
+from .schemas import Applicant, DecisionRecord, ErrorResponse, Explanation, Readiness, ScoreResponse
 from .settings import Settings
 from .tracing import configure_tracing
 
@@ -79,12 +81,8 @@ class NotReadyError(Exception):
 
 
 def decide(probability: float, settings: Settings) -> Decision:
-    """Approve, refer or decline from the probability of default and the configured thresholds."""
-    if probability < settings.approve_below:
-        return "approve"
-    if probability > settings.decline_above:
-        return "decline"
-    return "refer"
+    """The decision the configured thresholds make of ``probability`` (:func:`.policy.decide`)."""
+    return policy.decide(probability, Thresholds.of(settings))
 
 
 def to_score(probability: float) -> int:
@@ -346,12 +344,12 @@ def _draft(state: State, arm: Arm, applicant: Applicant, outcome: Outcome, *, su
     """Predict, apply the policy (and the kill switch) and build the record body."""
     settings: Settings = state.settings
     probability, explanation, failure = _predict(arm.explainer, arm.model, applicant)
-    decision: Decision = "refer"
+    decision: Decision = REFERRAL
     reason = failure
     if probability is not None:
         automated = decide(probability, settings)
         reason = failure or referral(applicant, automated)
-        decision = "refer" if reason else automated
+        decision = REFERRAL if reason else automated
     rule = None
     if suspended:
         decision, reason, rule = _suspended_decision(applicant, settings, decision, reason)
@@ -370,7 +368,7 @@ def _draft(state: State, arm: Arm, applicant: Applicant, outcome: Outcome, *, su
 
 def _failed_draft(state: State, arm: Arm, applicant: Applicant, outcome: Outcome, *, suspended: bool) -> _Draft:
     """The fail-safe draft when deciding broke: referred to a person, recorded without a probability."""
-    outcome = replace(outcome, probability=None, score=None, decision="refer", referral=DECISION_FAILED)
+    outcome = replace(outcome, probability=None, score=None, decision=REFERRAL, referral=DECISION_FAILED)
     body = decision_body(outcome, applicant, arm.model, state.settings)
     body |= {"rollout_arm": arm.name, "kill_switch_engaged": suspended, "fallback_rule": None}
     return _Draft(arm, body, None)
@@ -386,7 +384,7 @@ def _record(state: State, applicant: Applicant, body: dict[str, Any]) -> AuditRe
             body["subject"] = subject
             record = record_decision(state.audit, body, state.metrics, settings.audit_timeout_seconds)
         if record is None:  # fail safe: what cannot be recorded is not decided automatically
-            body |= {"decision": "refer", "referral": AUDIT_WRITE_FAILED}
+            body |= {"decision": REFERRAL, "referral": AUDIT_WRITE_FAILED}
     return record
 
 
@@ -422,7 +420,7 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
     arm = deciding_arm(
         Arm(CHAMPION, model, state.explainer), state.challenger, settings, applicant.applicant_id, suspended=suspended
     )
-    outcome = Outcome(request_id, caller, None, None, "refer", None, 0.0)
+    outcome = Outcome(request_id, caller, None, None, REFERRAL, None, 0.0)
     try:
         draft = _draft(state, arm, applicant, outcome, suspended=suspended)
     except Exception as exc:  # fail safe: whatever broke, a person decides, and the case is recorded
@@ -432,7 +430,7 @@ def score_applicant(state: State, applicant: Applicant, *, request_id: str, call
     body["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
     record = _record(state, applicant, body)
     decision = body["decision"]
-    if decision == "refer":
+    if decision == REFERRAL:
         queue_referral(state, body, record)
     _monitor(state, applicant, decision, draft.probability)
     log.info("scored", decision=decision, model_version=arm.model.version, audit_recorded=record is not None)
@@ -459,11 +457,11 @@ def _suspended_decision(
     if reason is not None and reason != GREY_ZONE:
         return decision, reason, None
     if settings.kill_switch_mode == "review":
-        return "refer", KILL_SWITCH, None
+        return REFERRAL, KILL_SWITCH, None
     rules = fallback_decision(
         applicant, approve_max_dti=settings.fallback_approve_max_dti, decline_min_dti=settings.fallback_decline_min_dti
     )
-    return rules.decision, (KILL_SWITCH if rules.decision == "refer" else None), rules.rule
+    return rules.decision, (KILL_SWITCH if rules.decision == REFERRAL else None), rules.rule
 
 
 def _rollout_fields(
@@ -475,9 +473,7 @@ def _rollout_fields(
     challenger: Arm | None = state.challenger
     if challenger is not None and settings.rollout_mode == "shadow" and not suspended:
         try:
-            fields["shadow"] = shadow_result(
-                challenger, applicant.model_dump(), settings.approve_below, settings.decline_above
-            )
+            fields["shadow"] = shadow_result(challenger, applicant.model_dump(), Thresholds.of(settings))
         except Exception as exc:  # the challenger only watches: its failure must not change the decision
             log.error("shadow_failed", error_type=type(exc).__name__, reason=str(exc))
             fields["shadow"] = {"error": type(exc).__name__}

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     compliance_commands.add_parser("show", help="Print the regimes, the audit retention and each store's region.")
     commands.add_parser("version", help="Print the version.")
     _model_parser(commands.add_parser("model", help="Model governance: fairness gate, approvals, rollback."))
+    _contract_parser(commands.add_parser("contract", help="The use-case contract (usecase.toml): generate, check."))
     operations.add_parsers(commands)
     return parser
 
@@ -55,6 +56,31 @@ def _model_parser(model: argparse.ArgumentParser) -> None:
     approve.add_argument("--date", type=_date, help="Date of the approval, YYYY-MM-DD (default: today).")
     approve.add_argument("--note", default="", help="Reference to the validation report or committee minutes.")
     approve.add_argument("--inventory", type=Path, help="The inventory (default: inventory.json beside the model).")
+
+
+def _contract_parser(contract: argparse.ArgumentParser) -> None:
+    actions = contract.add_subparsers(dest="contract_command", required=True)
+    generate = actions.add_parser(
+        "generate", help="Write the typed request model and, unless it breaks clients, the API snapshot."
+    )
+    check = actions.add_parser("check", help="Fail when the generated code or the API snapshot is stale or broken.")
+    for action in (generate, check):
+        action.add_argument("--contract", type=Path, default=Path("usecase.toml"), help="The contract file.")
+        action.add_argument("--snapshots", type=Path, default=Path("contract"), help="The API snapshots folder.")
+
+
+def _contract(args: argparse.Namespace) -> int:
+    from .contract import commands
+
+    files = commands.ContractFiles(contract=args.contract, snapshots=args.snapshots)
+    report = commands.generate(files) if args.contract_command == "generate" else commands.check(files)
+    for path in report.written:
+        print(f"wrote {path}")  # noqa: T201
+    for problem in report.problems:
+        print(f"error: {problem}", file=sys.stderr)  # noqa: T201
+    if args.contract_command == "check" and not report.problems:
+        print(f"{args.contract}: generated code and API snapshot are current")  # noqa: T201
+    return 1 if report.problems else 0
 
 
 def _add_keys(keys: argparse.ArgumentParser) -> None:
@@ -285,13 +311,16 @@ def _is_user_error(exc: Exception) -> bool:
     """A file problem or a refusal whose message says how to fix it; anything else is a bug (traceback)."""
     if isinstance(exc, OSError):
         return True
-    from .governance.errors import GovernanceError  # imported lazily: `version` stays instant
+    from .contract import ContractError  # imported lazily: `version` stays instant
+    from .governance.errors import GovernanceError
     from .incidents import IncidentError
     from .keys import KeyStoreError
     from .model import ModelLoadError
     from .privacy import SubjectKeyError
 
-    return isinstance(exc, GovernanceError | ModelLoadError | KeyStoreError | IncidentError | SubjectKeyError)
+    return isinstance(
+        exc, ContractError | GovernanceError | ModelLoadError | KeyStoreError | IncidentError | SubjectKeyError
+    )
 
 
 def _project_defaults(args: argparse.Namespace) -> None:
@@ -324,6 +353,7 @@ def _run(args: argparse.Namespace) -> int:
     commands["incidents"] = operations.incidents
     commands["compliance"] = _compliance
     commands["subjects"] = operations.subjects
+    commands["contract"] = _contract
     if args.command in commands:
         return commands[args.command](args)
     print(f"{PROJECT_NAME} {__version__}")  # noqa: T201

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .audit import AuditRecord, AuditStore
+from .contract import Decision
 from .logs import get_logger
 from .metrics import Metrics
 from .model import ScoringModel
-from .schemas import PERSONAL_FIELDS, Applicant, Decision, Explanation
+from .schemas import PERSONAL_FIELDS, Applicant, Explanation
 from .settings import Settings
 from .tracing import tracer
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from .contract import DerivationError
 from .logs import get_logger
 from .schemas import ErrorResponse, FieldError
 
@@ -57,20 +58,19 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return JSONResponse(_body(request, MALFORMED_JSON, _MALFORMED_MESSAGE), status_code=400)
-    fields = [
-        FieldError(loc=loc, msg=str(e.get("msg", "")), type=str(e.get("type"))) for e in errors for loc in _locations(e)
-    ]
+    fields = [field for e in errors for field in _field_errors(e)]
     # The offending input values are not echoed back: they may be personal data.
     return JSONResponse(_body(request, "validation_error", "the request has invalid fields", fields), status_code=422)
 
 
-def _locations(error: dict[str, Any]) -> list[list[str | int]]:
-    """Where an error is: its location, or each field a check across fields names (``ctx.field_names``)."""
+def _field_errors(error: Any) -> list[FieldError]:
+    """One entry per invalid field; a derived feature that is not finite names each input it reads."""
     loc = [p for p in error.get("loc", ()) if p != "body"]
-    names = (error.get("ctx") or {}).get("field_names")
-    if isinstance(names, list) and names:
-        return [[*loc, str(name)] for name in names]
-    return [loc]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, DerivationError):
+        kind = "derived_feature_not_finite"
+        return [FieldError(loc=[*loc, name], msg=str(cause), type=kind) for name in cause.fields]
+    return [FieldError(loc=loc, msg=str(error.get("msg", "")), type=str(error.get("type")))]
 
 
 async def _http(request: Request, exc: Exception) -> Response:

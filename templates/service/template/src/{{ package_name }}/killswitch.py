@@ -26,8 +26,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .contract import Decision
 from .logs import get_logger
-from .schemas import Applicant, Decision
+from .schemas import Applicant
 
 KILL_SWITCH = "kill_switch"
 log = get_logger(__name__)

@@ -19,15 +19,16 @@ from starlette.datastructures import State
 
 from .access import UNAUTHORISED, Caller, require
 from .audit import AuditRecord, AuditStore
+from .contract import Decision
 from .decisions import DECISION, wait_for_record
 from .errors import CLIENT_ERRORS
 from .logs import get_logger
+from .policy import REFERRAL, REVIEW_FLAGS, Thresholds, decide
 from .privacy import SubjectKeyStore, read_subject
 from .reviews import Case, ReviewQueue, ReviewQueueError
 from .schemas import (
     AppealRequest,
     Applicant,
-    Decision,
     DecisionRecord,
     ErrorResponse,
     ReviewAction,
@@ -40,7 +41,6 @@ from .settings import Settings
 REVIEW, APPEAL = "review", "appeal"
 GREY_ZONE, EXPLANATION_FAILED, AUDIT_WRITE_FAILED = "grey_zone", "explanation_failed", "audit_write_failed"
 PREDICTION_FAILED, DECISION_FAILED = "prediction_failed", "decision_failed"  # the model, or deciding, broke
-_POLICY_FLAGS = ("politically_exposed",)
 PERSONAL_READERS = frozenset({"reviewer", "auditor"})  # see a decision's personal data while its key exists
 _CONSOLE = FilePath(__file__).parent / "console"
 _CONSOLE_HEADERS = {
@@ -69,11 +69,11 @@ router = APIRouter()
 
 
 def referral(applicant: Applicant, automated: Decision) -> str | None:
-    """Why this decision must go to a person (a policy flag, or the grey zone), or None."""
-    flags = [flag for flag in _POLICY_FLAGS if getattr(applicant, flag)]
+    """Why this decision must go to a person (a review flag of the contract, or the grey zone), or None."""
+    flags = [flag for flag in REVIEW_FLAGS if getattr(applicant, flag)]
     if flags:
         return f"policy:{flags[0]}"
-    return GREY_ZONE if automated == "refer" else None
+    return GREY_ZONE if automated == REFERRAL else None
 
 
 def open_review_queue(settings: Settings) -> ReviewQueue | None:
@@ -150,12 +150,13 @@ def _record(request: Request, kind: str, body: dict[str, Any]) -> AuditRecord:
         raise HTTPException(503, f"the {kind} could not be recorded in the audit trail; nothing changed") from exc
 
 
-def _model_decision(decision: dict[str, Any]) -> str:
-    """What the thresholds alone made of the probability (the recorded decision may be a referral)."""
-    probability, policy = decision["probability_of_default"], decision["policy"]
-    if probability < policy["approve_below"]:
-        return "approve"
-    return "decline" if probability > policy["decline_above"] else "refer"
+def _model_decision(decision: dict[str, Any]) -> str | None:
+    """What the recorded thresholds alone made of the probability (the recorded decision may be a referral);
+    None when there is no probability (the model or deciding failed: the fail-safe referrals)."""
+    probability, policy = decision.get("probability_of_default"), decision["policy"]
+    if probability is None:
+        return None
+    return decide(probability, Thresholds(policy["approve_below"], policy["decline_above"]))
 
 
 def _now() -> str:
@@ -212,7 +213,7 @@ def review(
         "reviewer": caller.name,
         "decision": decision.decision,
         "model_decision": model_decision,
-        "overrides_model": decision.decision != model_decision,
+        "overrides_model": model_decision is not None and decision.decision != model_decision,
         "reason": decision.reason,
         "reviewed_at": _now(),
     }

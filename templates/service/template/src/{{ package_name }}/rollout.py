@@ -26,6 +26,7 @@ from .governance.inventory import INVENTORY, require_approval
 from .logs import get_logger
 from .model import ModelLoadError, ScoringModel, load_model
 from .model.explain import Explainer, explainer_for
+from .policy import Thresholds, decide
 from .settings import Settings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -82,12 +83,10 @@ def deciding_arm(
     return challenger if assigned_arm(applicant_id, settings.challenger_percent) == CHALLENGER else champion
 
 
-def shadow_result(
-    challenger: Arm, features: dict[str, Any], approve_below: float, decline_above: float
-) -> dict[str, Any]:
+def shadow_result(challenger: Arm, features: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
     """What the challenger would have decided (recorded, never returned)."""
     probability = challenger.model.probability_of_default(features)
-    decision = "approve" if probability < approve_below else "decline" if probability > decline_above else "refer"
+    decision = decide(probability, thresholds)
     model = challenger.model
     return {
         "model": {"name": model.name, "version": model.version, "sha256": model.sha256},

@@ -1,7 +1,8 @@
 """Request and response bodies of the API.
 
-Strict types throughout (``false`` is not a number, ``"5"`` is not a number) and unknown fields are
-refused. Personal data is declared once, here, with ``json_schema_extra={"x-personal": True}``:
+The request model (:data:`Applicant`) is generated from the use-case contract ``usecase.toml``: strict
+types throughout (``false`` is not a number, ``"5"`` is not a number) and unknown fields are refused.
+Personal data is declared once, there (``personal = true``, ``x-personal`` in the schema):
 :data:`PERSONAL_FIELDS` is derived from that mark: logs and metrics leave those fields out, and the audit
 trail holds them only encrypted under the subject's own key (:mod:`.privacy`), so erasing it shreds them.
 """
@@ -9,111 +10,17 @@ trail holds them only encrypted under the subject's own key (:mod:`.privacy`), s
 from __future__ import annotations
 
 import re
-import unicodedata
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
-from .model.features import SOURCES, non_finite
+from .contract import Decision as Decision  # noqa: PLC0414 -- re-exported: modules import it from here
+from .contract import ScoringRequest
+from .contract.validators import phone_e164
 
-EmploymentType = Literal["salaried", "self_employed", "business_owner", "unemployed", "retired"]
-Region = Literal["north", "south", "east", "west", "central", "northeast"]
-AgeBand = Literal["18-25", "26-35", "36-45", "46-60", "60+"]
-Decision = Literal["approve", "refer", "decline"]
-
-_PERSONAL: dict[str, JsonValue] = {"x-personal": True}
-_MAX_NAME = 200
-# Bidirectional overrides and isolates reorder how text is displayed ("Trojan Source"); joiners (ZWJ,
-# ZWNJ) stay allowed because Devanagari, Arabic and other scripts need them.
-_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
-def _check_name(value: str) -> str:
-    """Keep the name exactly as sent (no normalisation), but refuse what cannot be a name."""
-    if not value.strip():
-        msg = "must contain a visible character"
-        raise ValueError(msg)
-    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value):
-        msg = "must not contain control or bidirectional-override characters"
-        raise ValueError(msg)
-    return value
-
-
-def normalise_phone(value: str, default_region: str = "IN") -> str:
-    """Return the number in E.164 (``+919876543210``); bare 10-digit and 0-prefixed numbers are Indian."""
-    try:
-        parsed = phonenumbers.parse(value, default_region)
-    except phonenumbers.NumberParseException as exc:
-        msg = "is not a phone number (e.g. +91 98765 43210)"
-        raise ValueError(msg) from exc
-    if not phonenumbers.is_valid_number(parsed):
-        msg = "is not a valid phone number (e.g. +91 98765 43210)"
-        raise ValueError(msg)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-FullName = Annotated[
-    str,
-    Field(min_length=1, max_length=_MAX_NAME, json_schema_extra=_PERSONAL, examples=["राजेश कुमार"]),
-    AfterValidator(_check_name),
-]
-Phone = Annotated[
-    str,
-    Field(
-        min_length=5,
-        max_length=32,
-        pattern=r"^[0-9+()\-. ]+$",
-        json_schema_extra=_PERSONAL,
-        description="A number the phone numbering plan assigns (checked with libphonenumber, not only this pattern): "
-        "international with + and the country code (+44 20 7946 0958), or Indian without it (98765 43210, "
-        "098765 43210). Digits, spaces, + ( ) - . only. Stored as E.164 (+919876543210).",
-        examples=["+91 98765 43210"],
-    ),
-    AfterValidator(normalise_phone),
-]
-
-
-class Applicant(BaseModel):
-    """One loan application to score.
-
-    The amounts must also give finite ratios to the income (a 422 names the fields otherwise): an income
-    of 5e-324 with any EMIs is refused.
-    """
-
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-    applicant_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", json_schema_extra=_PERSONAL)
-    full_name: FullName
-    phone: Phone
-    monthly_income: float = Field(gt=0, le=100_000_000, description="Net monthly income in INR.")
-    monthly_debt_payments: float = Field(ge=0, le=100_000_000, description="Existing EMIs per month, INR.")
-    credit_history_months: int = Field(ge=0, le=600)
-    past_delinquencies: int = Field(ge=0, le=100)
-    employment_type: EmploymentType
-    region: Region
-    age_band: AgeBand
-    loan_amount: float = Field(gt=0, le=1_000_000_000, description="Requested amount in INR.")
-    loan_tenure_months: int = Field(ge=1, le=480)
-    politically_exposed: bool = Field(
-        default=False,
-        json_schema_extra=_PERSONAL,
-        description="A politically exposed person: policy sends the application to human review.",
-    )
-
-    @model_validator(mode="after")
-    def _features_finite(self) -> Self:
-        """Refuse combinations whose derived features are not finite (e.g. EMIs of 1 on an income of 5e-324)."""
-        features = non_finite(self.model_dump())
-        if features:
-            fields = sorted({field for feature in features for field in SOURCES[feature]})
-            raise PydanticCustomError(
-                "non_finite_feature",
-                "{fields} give a {features} that is not a finite number: the income is too small for these amounts",
-                {"fields": ", ".join(fields), "features": " and ".join(features), "field_names": fields},
-            )
-        return self
+Applicant = ScoringRequest
+"""The request model, generated from ``usecase.toml`` (``contract/_generated.py``)."""
+normalise_phone = phone_e164
 
 
 class Reason(BaseModel):

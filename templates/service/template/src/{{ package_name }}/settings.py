@@ -16,6 +16,9 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ._meta import DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, DEFAULT_REGION, ENV_PREFIX, PROJECT_NAME
+from .contract import CONTRACT
+
+_BELOW, _ABOVE = CONTRACT.thresholds
 
 
 def project_home() -> Path:
@@ -61,10 +64,10 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     approve_below: float = Field(
-        default=0.15, gt=0, lt=1, description="Probability of default below which an applicant is approved."
+        default=_BELOW, gt=0, lt=1, description="Below this score the low decision is taken (default: usecase.toml)."
     )
     decline_above: float = Field(
-        default=0.45, gt=0, lt=1, description="Probability of default above which an applicant is declined."
+        default=_ABOVE, gt=0, lt=1, description="Above this score the high decision is taken (default: usecase.toml)."
     )
     policy_version: str = Field(
         default="thresholds-1", min_length=1, description="Version of the decision policy, recorded on each decision."

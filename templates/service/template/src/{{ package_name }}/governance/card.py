@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .._meta import OWNER
+from ..contract import CONTRACT
 from ..model import load_model
 from ..model.features import CATEGORICAL, EXCLUDED, FEATURES, NUMERIC
 from .errors import GovernanceError
@@ -22,23 +23,16 @@ SCHEMA_VERSION = 1
 _DECIMALS = 4
 
 FEATURE_DESCRIPTIONS = {
-    "log_monthly_income": "log(1 + declared monthly income in INR)",
-    "debt_to_income": "existing monthly EMIs / monthly income",
-    "loan_to_annual_income": "requested loan amount / annual income",
-    "credit_history_months": "length of the bureau credit history in months",
-    "past_delinquencies": "number of past delinquencies on record",
-    "loan_tenure_months": "requested tenure in months",
-    "employment_type": "salaried, self-employed, business owner, unemployed or retired",
-    "region": "region of India the applicant lives in",
-    "age_band": "age band (18-25 … 60+), one-hot encoded",
+    **{name: spec.description for name, spec in CONTRACT.inputs.items()},
+    **{name: spec.description for name, spec in CONTRACT.derived.items()},
 }
+_LOW, _MIDDLE, _HIGH = CONTRACT.decision_names
 INTENDED_USE = {
-    "purpose": (
-        "Estimate the probability that a retail loan applicant in India defaults, to approve, decline or "
-        "refer the application to a human credit officer."
-    ),
+    "purpose": CONTRACT.use_case.description,
     "users": "Credit operations of the lender, behind the service's authenticated API; reviewers for referrals.",
-    "decisions": "Approve below approve_below, decline above decline_above, refer to human review in between.",
+    "decisions": (
+        f"{_LOW.capitalize()} below approve_below, {_HIGH} above decline_above, {_MIDDLE} to human review in between."
+    ),
 }
 OUT_OF_SCOPE_USES = [
     "Any use on real applicants before it is re-trained on the lender's own data, validated and approved.",
@@ -93,7 +87,7 @@ def build_card(
             "holdout_fraction": training["holdout_fraction"],
             "seed": training["seed"],
             "data_sha256": training["data_sha256"],
-            "label": "1 = defaulted, 0 = repaid",
+            "label": CONTRACT.outcome.label,
             "protected_attribute": f"{fairness.protected_attribute}: measured for fairness, never a feature",
         },
         "features": [{"name": name, "description": FEATURE_DESCRIPTIONS[name]} for name in FEATURES],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,8 +22,9 @@ from fairlearn.metrics import (
     equalized_odds_difference,
     selection_rate,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..contract import CONTRACT
 from ..model import load_model
 from ..model.data import digest, generate, split
 from ..model.features import to_matrix
@@ -32,6 +33,7 @@ from .files import read_metadata, write_json
 
 DEFAULT_POLICY_PATH = Path("governance/fairness.toml")
 _DECIMALS = 4
+_PROTECTED = CONTRACT.protected_attributes
 
 
 class FairnessPolicy(BaseModel):
@@ -39,11 +41,21 @@ class FairnessPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    protected_attribute: Literal["gender"] = "gender"
+    protected_attribute: str = Field(
+        default=_PROTECTED[0] if _PROTECTED else "", description="A protected input of the contract (usecase.toml)."
+    )
     max_demographic_parity_difference: float = Field(ge=0, le=1)
     max_equalized_odds_difference: float = Field(ge=0, le=1)
     min_approval_rate_ratio: float = Field(ge=0, le=1)
     min_group_size: int = Field(ge=1)
+
+    @field_validator("protected_attribute")
+    @classmethod
+    def _protected_in_contract(cls, value: str) -> str:
+        if value not in _PROTECTED:
+            msg = f"{value!r} is not a protected input of usecase.toml (protected: {', '.join(_PROTECTED) or 'none'})"
+            raise ValueError(msg)
+        return value
 
 
 @dataclass(frozen=True)
@@ -201,5 +213,5 @@ def holdout_fairness(model_path: Path, *, approve_below: float, policy: Fairness
         raise GovernanceError(msg)
     holdout = split(rows, seed, fraction).holdout
     probabilities = model.pipeline.predict_proba(to_matrix([data.records[i] for i in holdout]))[:, 1]
-    gender = np.asarray(data.gender)[holdout]
-    return assess(data.labels[holdout], probabilities, gender, approve_below=approve_below, policy=policy)
+    groups = np.asarray(data.protected[policy.protected_attribute])[holdout]
+    return assess(data.labels[holdout], probabilities, groups, approve_below=approve_below, policy=policy)

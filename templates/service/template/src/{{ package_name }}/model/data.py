@@ -1,8 +1,11 @@
-"""A seeded, realistic synthetic Indian retail-credit data set.
+"""A seeded, realistic synthetic Indian retail-credit data set: the ``credit-scoring`` kind's signal.
 
-Incomes are log-normal by employment type and region; debt, loan size and tenure follow the income; the
-default label comes from a latent risk model with noise. ``gender`` is a protected attribute: generated
-(with a realistic income gap, so fairness checks have something to find) but never a model feature.
+The inputs and their categories are the contract's (``usecase.toml``); the signal is this kind's own and
+documented here. Incomes are log-normal by employment type and region; debt, loan size and tenure follow
+the income; the default label comes from a latent risk model with noise (debt-to-income, delinquencies,
+credit history, loan size, income, employment and age band raise or lower it). ``gender``, the
+contract's protected attribute, is generated (with a realistic income gap, so fairness checks have
+something to find) but never a model feature. Every record satisfies the contract's bounds.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..contract import CONTRACT
 from .features import CATEGORICAL
 
 _INCOME_MEDIAN = {  # INR per month
@@ -33,11 +37,11 @@ _AGE_RISK = {"18-25": 0.35, "26-35": 0.1, "36-45": 0.0, "46-60": 0.05, "60+": 0.
 
 @dataclass(frozen=True)
 class Dataset:
-    """Raw application records, default labels and the protected attribute, row-aligned."""
+    """Raw application records, default labels and the protected attributes' values, row-aligned."""
 
     records: list[dict[str, Any]]
     labels: np.ndarray[Any, np.dtype[np.int64]]
-    gender: list[str]
+    protected: dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def generate(rows: int, seed: int) -> Dataset:
     employment = rng.choice(CATEGORICAL["employment_type"], size=rows, p=_EMPLOYMENT_P)
     region = rng.choice(CATEGORICAL["region"], size=rows)
     age = rng.choice(CATEGORICAL["age_band"], size=rows, p=_AGE_P)
-    gender = rng.choice(("female", "male"), size=rows, p=(0.42, 0.58))
+    gender = rng.choice(CONTRACT.inputs["gender"].categories or (), size=rows, p=(0.42, 0.58))
     median = np.array([_INCOME_MEDIAN[e] * _REGION_FACTOR[r] for e, r in zip(employment, region, strict=True)])
     income = np.round(median * np.where(gender == "female", 0.9, 1.0) * rng.lognormal(0, 0.45, rows), -2)
     debt = np.round(income * rng.beta(2, 6, rows), -2)
@@ -101,4 +105,4 @@ def generate(rows: int, seed: int) -> Dataset:
         }
         for i in range(rows)
     ]
-    return Dataset(records, labels, [str(g) for g in gender])
+    return Dataset(records, labels, {"gender": [str(g) for g in gender]})

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ..contract import CONTRACT, ReasonSpec
+from ..contract._expr import parse
 from ..schemas import Explanation, Reason
 from ..tracing import tracer
 from .artifact import ModelLoadError, ScoringModel
@@ -28,16 +30,15 @@ from .data import digest, generate, split
 from .features import FEATURES, NUMERIC, derive, to_matrix
 
 Vector = npt.NDArray[np.float64]
-_NUMBER_LABELS: dict[str, tuple[str, Callable[[float], str]]] = {
-    "log_monthly_income": ("Monthly income", lambda v: f"INR {math.expm1(v):,.0f}"),
-    "debt_to_income": ("Existing EMIs as a share of income", lambda v: f"{100 * v:.0f}%"),
-    "loan_to_annual_income": ("Loan amount relative to annual income", lambda v: f"{v:.1f} times"),
-    "credit_history_months": ("Length of credit history", lambda v: f"{v:.0f} months"),
-    "past_delinquencies": ("Past delinquencies", lambda v: f"{v:.1f}".removesuffix(".0")),
-    "loan_tenure_months": ("Loan tenure", lambda v: f"{v:.0f} months"),
-}
-_CATEGORY_LABELS = {"employment_type": "Employment type", "region": "Region", "age_band": "Age band"}
+_REASONS = CONTRACT.outcome.reasons
+_VALUE = frozenset({"value"})
 _BACKGROUND: dict[str, Vector] = {}
+
+
+def show(spec: ReasonSpec, value: float) -> str:
+    """A feature's value as a reason sentence shows it: ``shown_as``, then ``format``, without a trailing ".0"."""
+    shown = parse(spec.shown_as, _VALUE)({"value": value}) if spec.shown_as else value
+    return spec.format.format(shown).removesuffix(".0")
 
 
 class Explainer:
@@ -77,13 +78,16 @@ class Explainer:
         return probability, explanation
 
     def _reason(self, feature: str, value: float | str, contribution: float) -> Reason:
-        verb = "raised" if contribution > 0 else "lowered"
+        """The reason code of one feature, worded by ``[outcome.reasons]`` of the contract."""
+        verb = _REASONS.raises if contribution > 0 else _REASONS.lowers
+        spec = _REASONS.features[feature]
         if isinstance(value, str):
-            sentence = f"{_CATEGORY_LABELS[feature]} '{value}' {verb} the estimated risk of default."
+            sentence = _REASONS.category_sentence.format(label=spec.label, value=value, typical="", verb=verb)
         else:
-            label, show = _NUMBER_LABELS[feature]
-            typical = show(float(self._typical[feature]))
-            sentence = f"{label}: {show(value)} (typical applicant: {typical}) {verb} the estimated risk of default."
+            typical = show(spec, float(self._typical[feature]))
+            sentence = _REASONS.number_sentence.format(
+                label=spec.label, value=show(spec, value), typical=typical, verb=verb
+            )
         effect = "raises_risk" if contribution > 0 else "lowers_risk"
         return Reason(feature=feature, value=value, contribution=contribution, effect=effect, sentence=sentence)
 

@@ -1,58 +1,39 @@
-"""The model's input features: one definition shared by training and serving."""
+"""The model's input features: one definition shared by training and serving, read from the contract.
+
+``[model] features`` in ``usecase.toml`` lists them; a name there is a derived feature (``[derived]``,
+computed by :func:`~..contract.derived_values`, always finite) or an input. Numbers come first, then
+categories, each with the categories the contract allows. Personal and protected inputs are never features.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-NUMERIC = (
-    "log_monthly_income",
-    "debt_to_income",
-    "loan_to_annual_income",
-    "credit_history_months",
-    "past_delinquencies",
-    "loan_tenure_months",
-)
-CATEGORICAL: dict[str, tuple[str, ...]] = {
-    "employment_type": ("salaried", "self_employed", "business_owner", "unemployed", "retired"),
-    "region": ("north", "south", "east", "west", "central", "northeast"),
-    "age_band": ("18-25", "26-35", "36-45", "46-60", "60+"),
-}
-FEATURES = (*NUMERIC, *CATEGORICAL)
-# The application fields each numeric feature is computed from (a 422 names them when it is not finite).
-SOURCES: dict[str, tuple[str, ...]] = {
-    "log_monthly_income": ("monthly_income",),
-    "debt_to_income": ("monthly_debt_payments", "monthly_income"),
-    "loan_to_annual_income": ("loan_amount", "monthly_income"),
-    "credit_history_months": ("credit_history_months",),
-    "past_delinquencies": ("past_delinquencies",),
-    "loan_tenure_months": ("loan_tenure_months",),
-}
-# Personal data and the protected attribute are never features.
-EXCLUDED = ("applicant_id", "full_name", "phone", "gender")
+from ..contract import CONTRACT, derived_values
+
+NUMERIC: tuple[str, ...] = CONTRACT.numeric_features
+CATEGORICAL: dict[str, tuple[str, ...]] = dict(CONTRACT.categorical_features)
+FEATURES: tuple[str, ...] = (*NUMERIC, *CATEGORICAL)
+# Personal data and the protected attributes are never features (the contract refuses them as features).
+EXCLUDED: tuple[str, ...] = CONTRACT.excluded
+_DERIVED = frozenset(CONTRACT.derived)
 
 
 def derive(record: Mapping[str, Any]) -> list[Any]:
-    """One row of model input from raw application fields (same code for training and serving)."""
-    income = float(record["monthly_income"])
+    """One row of model input from raw fields (same code for training and serving).
+
+    Raises :class:`~..contract.DerivationError` (a ``ValueError`` naming the inputs) when a derived
+    feature would not be finite; the request model refuses such requests first (422).
+    """
+    derived = derived_values(CONTRACT, record) if _DERIVED else {}
     return [
-        float(np.log1p(income)),
-        float(record["monthly_debt_payments"]) / income,
-        float(record["loan_amount"]) / (12.0 * income),
-        float(record["credit_history_months"]),
-        float(record["past_delinquencies"]),
-        float(record["loan_tenure_months"]),
+        *(derived[name] if name in _DERIVED else float(record[name]) for name in NUMERIC),
         *(str(record[name]) for name in CATEGORICAL),
     ]
-
-
-def non_finite(record: Mapping[str, Any]) -> list[str]:
-    """The numeric features of ``record`` that are not finite numbers (a tiny income makes a ratio infinite)."""
-    return [name for name, value in zip(NUMERIC, derive(record), strict=False) if not math.isfinite(value)]
 
 
 def to_matrix(records: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.object_]:

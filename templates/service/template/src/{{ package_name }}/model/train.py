@@ -91,8 +91,8 @@ def train(
     train_scores = pipeline.predict_proba(x[parts.train])[:, 1]
     write_baseline(build_baseline(x[parts.train], train_scores), output_dir / BASELINE_FILE)
     approve_below, decline_above = default_thresholds()
-    gender = np.asarray(data.gender)[parts.holdout]
-    fairness = assess(y[parts.holdout], probabilities, gender, approve_below=approve_below, policy=policy)
+    groups = np.asarray(data.protected[policy.protected_attribute])[parts.holdout]
+    fairness = assess(y[parts.holdout], probabilities, groups, approve_below=approve_below, policy=policy)
     write_report(fairness, output_dir / FAIRNESS_REPORT)
     card = build_card(artifact, fairness, approve_below=approve_below, decline_above=decline_above)
     card_path, _ = write_card(card, output_dir)
