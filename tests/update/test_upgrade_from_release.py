@@ -55,7 +55,7 @@ from pathlib import Path
 
 from {PACKAGE}.audit._sqlite import SqliteAuditStore
 from {PACKAGE}.incidents import IncidentRegister
-from {PACKAGE}.keys import ROLES, KeyStore
+from {PACKAGE}.keys import KeyStore
 from {PACKAGE}.reviews import ReviewQueue
 
 var = Path("var")
@@ -64,7 +64,7 @@ for n in range(5):
     body = {{"request_id": f"req-{{n}}", "caller": "loan-desk", "score": 600 + n, "decision": "approve"}}
     trail.submit("decision", body).result()
 trail.close()
-KeyStore(var / "api-keys.json").create("loan-desk", (ROLES[0],))
+print(KeyStore(var / "api-keys.json").create("loan-desk", ("scorer",)))  # the key, shown once
 queue = ReviewQueue(var / "reviews.db")
 queue.enqueue("case-1", None, "req-1", "policy_flag", {{"decision": "refer"}})
 queue.close()
@@ -166,8 +166,11 @@ def schema_of(source: Path) -> str:
     pytest.fail(f"{source} has no _SCHEMA")
 
 
-def use_the_service(project: Path) -> None:
-    """Runtime data under var/ as the 1.3 service leaves it (its own code writes it where it can)."""
+def use_the_service(project: Path) -> str:
+    """Runtime data under var/ as the 1.3 service leaves it (its own code writes it where it can).
+
+    Returns the API key (a scorer's) the 1.3 ``keys create`` made.
+    """
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
     proc = subprocess.run(
         [sys.executable, "-c", USE_THE_SERVICE],
@@ -184,6 +187,7 @@ def use_the_service(project: Path) -> None:
     (project / "var" / "audit-archive").mkdir()
     (project / "var" / "audit-archive" / "segment-000001.jsonl").write_text('{"seq": 1}\n', encoding="utf-8")
     (project / ".env").write_text(ENV_FILE, encoding="utf-8")
+    return proc.stdout.strip()
 
 
 def snapshot(project: Path) -> dict[str, bytes]:
