@@ -6,7 +6,10 @@ the updates in a scratch clone, the base template first and then every module in
 project is touched only once, at the end, and never with ``--pretend``. It classifies every changed file
 (new, updated, merged, conflict, removed) by comparing with a render of the versions the project was at,
 and reports conflicts itself (copier exits 0 when it leaves conflict markers). A file the user edited
-and the new version deletes (copier deletes it regardless) is put back as a conflict. A module update
+and the new version deletes (copier deletes it regardless) is put back as a conflict. A binary file the
+user changed (a retrained model) is put back too: copier carries the user's edits as a text diff, which
+drops binary changes, so it silently takes the template's copy; when the new version changed that file
+as well, the user's copy stays and the file is reported as a conflict. A module update
 also moves the module's dependencies in ``pyproject.toml`` to the new version's, as ``factory add`` of
 that version would (copier does not know them).
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -116,7 +119,8 @@ def update_project(
             if _git.has_staged_changes(workdir):  # a source without version tags: copier may change nothing
                 _git.commit(workdir, f"factory: update {step.name}")
         _git.run(["reset", "-q", head], workdir)  # the combined change, unstaged, as the user will see it
-        changes = classify_changes(workdir, old_render)
+        binary_conflicts = keep_binary_edits(workdir, old_render)
+        changes = classify_changes(workdir, old_render, binary_conflicts)
         keep_deleted_edits(workdir, changes)
         if not pretend:
             _copy_changes(workdir, project.path, changes)
@@ -203,17 +207,20 @@ def _target_ref(src: str, catalog: Mapping[str, Template]) -> TemplateRef:
     return newest_ref(src, catalog.values())
 
 
-def classify_changes(updated: Path, old_render: Path) -> list[FileChange]:
+def classify_changes(updated: Path, old_render: Path, conflicts: Collection[str] = ()) -> list[FileChange]:
     """Classify each path git reports changed in ``updated`` against its last commit.
 
     A changed file whose committed content equals the old template render was never edited by the
     user: the update just replaced it ("updated"). Otherwise both sides changed it ("merged").
+    ``conflicts`` are paths known to conflict without markers (binary files both sides changed).
     """
-    unmerged = set(_git.unmerged_paths(updated))
+    unmerged = set(_git.unmerged_paths(updated)) | set(conflicts)
     changes = [
         FileChange(name, _kind(code, name, updated, old_render, unmerged))
         for code, name in _git.status_porcelain(updated)
     ]
+    listed = {change.path for change in changes}
+    changes += [FileChange(name, "conflict") for name in conflicts if name not in listed]  # kept as it was
     return sorted(changes, key=lambda c: c.path)
 
 
@@ -228,6 +235,42 @@ def _kind(code: str, name: str, updated: Path, old_render: Path, unmerged: set[s
     if "D" in code:  # deleted by the new version: the user's edit, if any, must not be lost
         return "removed" if untouched else "conflict"
     return "updated" if untouched else "merged"
+
+
+def keep_binary_edits(updated: Path, old_render: Path) -> list[str]:
+    """Put back the user's copy of each binary file they changed that the update replaced; return conflicts.
+
+    Copier re-applies the user's edits as a text diff, in which a binary change is only "Binary files
+    differ", so it keeps the new template's copy: a retrained model would silently become the shipped
+    one. Where the new version left the file as it was, the user's copy simply stands; where it changed
+    it too, the user's copy stays and the path is returned, to be reported as a conflict (take the
+    template's copy by hand if wanted: binary files cannot be merged).
+    """
+    conflicts: list[str] = []
+    for code, name in _git.status_porcelain(updated):
+        if "D" in code or code == "??" or (updated / name).is_symlink():
+            continue
+        ours = _git.show_file(updated, "HEAD", name)
+        if ours is None or _is_text(ours):
+            continue
+        base_file = old_render / name
+        base = base_file.read_bytes() if base_file.is_file() and not base_file.is_symlink() else None
+        if ours == base:
+            continue  # never edited: the template's new copy is the update
+        theirs = (updated / name).read_bytes()
+        _git.run(["checkout", "HEAD", "--", name], updated)
+        if theirs not in (base, ours):
+            conflicts.append(name)
+    return conflicts
+
+
+def _is_text(data: bytes) -> bool:
+    """Whether ``data`` is text git can diff (UTF-8 without NUL bytes), as opposed to binary."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\0" not in data
 
 
 def keep_deleted_edits(updated: Path, changes: list[FileChange]) -> None:
@@ -248,11 +291,7 @@ def keep_deleted_edits(updated: Path, changes: list[FileChange]) -> None:
 
 def _deleted_by_template(ours: bytes) -> bytes:
     """The user's side of a file the template deletes, as a conflict; binary content as it is."""
-    try:
-        ours.decode("utf-8")
-    except UnicodeDecodeError:
-        return ours
-    if b"\0" in ours:
+    if not _is_text(ours):
         return ours
     body = ours if ours.endswith(b"\n") or not ours else ours + b"\n"
     return (

@@ -235,3 +235,51 @@ def test_deleted_edits_come_back_text_between_markers_binary_as_it_was(tmp_path:
     assert (repo / "logo.png").read_bytes() == b"\x89PNG\r\n\x1a\n\x00\xff"
     assert "echo ours" in (repo / "run.sh").read_text(encoding="utf-8")
     assert (repo / "run.sh").stat().st_mode & 0o111  # still executable
+
+
+WEIGHTS_V1, WEIGHTS_OURS = b"\x00\x01weights-v1\xff", b"\x00\x01retrained\xfe"
+WEIGHTS_V2 = b"\x00\x02weights-v2\xff"
+
+
+@pytest.fixture
+def project_with_weights(template_copy: Path, factory_home: Path, tmp_path: Path) -> Path:
+    """A 1.0.0 project whose binary weights.bin the user replaced (retrained), committed."""
+    set_version(template_copy, "1.0.0")
+    (template_copy / "template" / "weights.bin").write_bytes(WEIGHTS_V1)
+    project = new_project(NewRequest(name="loan-scoring", output_dir=tmp_path / "work")).path
+    (project / "weights.bin").write_bytes(WEIGHTS_OURS)
+    git(project, "commit", "-qam", "retrained")
+    return project
+
+
+def test_a_binary_file_the_user_changed_is_kept(project_with_weights: Path, template_copy: Path) -> None:
+    """Copier carries edits as a text diff without binary changes: the factory puts the user's copy back."""
+    release_v2(template_copy)
+    result = update_project(project_with_weights)
+    assert (project_with_weights / "weights.bin").read_bytes() == WEIGHTS_OURS
+    assert "weights.bin" not in {c.path for c in result.changes}
+    assert result.conflicts == []
+
+
+def test_a_binary_file_both_sides_changed_stays_the_users_and_is_a_conflict(
+    project_with_weights: Path, template_copy: Path
+) -> None:
+    release_v2(template_copy)
+    (template_copy / "template" / "weights.bin").write_bytes(WEIGHTS_V2)
+    result = CliRunner().invoke(app, ["update", str(project_with_weights)])
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert ("conflict", "weights.bin") in {tuple(line.split()[:2]) for line in result.stdout.splitlines()}
+    assert (project_with_weights / "weights.bin").read_bytes() == WEIGHTS_OURS
+
+
+def test_a_binary_file_the_user_never_changed_takes_the_new_version(
+    template_copy: Path, factory_home: Path, tmp_path: Path
+) -> None:
+    set_version(template_copy, "1.0.0")
+    (template_copy / "template" / "weights.bin").write_bytes(WEIGHTS_V1)
+    project = new_project(NewRequest(name="loan-scoring", output_dir=tmp_path / "work")).path
+    release_v2(template_copy)
+    (template_copy / "template" / "weights.bin").write_bytes(WEIGHTS_V2)
+    result = update_project(project)
+    assert {c.path: c.kind for c in result.changes}["weights.bin"] == "updated"
+    assert (project / "weights.bin").read_bytes() == WEIGHTS_V2

@@ -58,7 +58,9 @@ class EventBus:
             log.info("event_bus_not_consuming", reason="consume is false")
             return
         try:
-            self._keys = await asyncio.to_thread(ProcessedKeys, self.settings.processed_keys_path)
+            # relative to the service's home, as its own var/ files are (an absolute path stays as it is)
+            path = self.context.settings.home / self.settings.processed_keys_path
+            self._keys = await asyncio.to_thread(ProcessedKeys, path)
             await asyncio.to_thread(self._keys.prune, timedelta(days=self.settings.keys_retention_days))
         except KeyStoreError as exc:
             self._problem = str(exc)

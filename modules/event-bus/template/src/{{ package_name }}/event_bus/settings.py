@@ -1,4 +1,8 @@
-"""Settings of the event bus, from ``<PREFIX>EVENT_BUS_*`` environment variables (secrets only from there)."""
+"""Settings of the event bus, from ``<PREFIX>EVENT_BUS_*`` environment variables (secrets only from there).
+
+A relative ``processed_keys_path`` is relative to the service's home (``<PREFIX>HOME``, see the service's
+``settings``), as the service's own ``var/`` files are, never to the working directory.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .._meta import ENV_PREFIX
+from ..settings import project_home
 from ._backend import DEFAULT_URL
 
 _NAME = r"^[A-Za-z0-9._-]{1,200}$"  # a queue, subject or topic name every backend accepts
@@ -16,7 +21,9 @@ _NAME = r"^[A-Za-z0-9._-]{1,200}$"  # a queue, subject or topic name every backe
 class EventBusSettings(BaseSettings):
     """Where the broker is, what to consume and publish, and the delivery limits."""
 
-    model_config = SettingsConfigDict(env_prefix=f"{ENV_PREFIX}EVENT_BUS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix=f"{ENV_PREFIX}EVENT_BUS_", env_file=project_home() / ".env", extra="ignore"
+    )
 
     url: str = Field(default=DEFAULT_URL, min_length=1, description="Broker address.")
     username: str | None = Field(default=None, description="User name for the broker.")
@@ -45,7 +52,8 @@ class EventBusSettings(BaseSettings):
     reconnect_seconds: float = Field(default=5.0, gt=0, le=3600, description="Wait between connection attempts.")
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=3600, description="Wait for in-flight messages.")
     processed_keys_path: Path = Field(
-        default=Path("var/event-bus-keys.db"), description="SQLite file of the idempotency keys already scored."
+        default=Path("var/event-bus-keys.db"),
+        description="SQLite file of the idempotency keys already scored (a relative path: under the service's home).",
     )
     keys_retention_days: int = Field(default=30, ge=1, le=3650, description="How long a scored key is remembered.")
     caller: str = Field(
