@@ -215,7 +215,7 @@ def _observe_drift(state: State, applicant: Applicant, probability: float) -> No
 def _explainer(model: ScoringModel, settings: Settings) -> Explainer | None:
     if not settings.explanations_enabled:
         return None
-    return explainer_for(model, settings.model_path.with_suffix(".json"), settings.explanation_reasons)
+    return explainer_for(model, settings.explanation_reasons)
 
 
 def _open_incidents(settings: Settings) -> IncidentRegister | None:
@@ -272,12 +272,12 @@ def _predict(
     """Probability, explanation, and EXPLANATION_FAILED when the explainer failed (fail safe: to a person)."""
     features = applicant.model_dump()
     if explainer is None:
-        return model.probability_of_default(features), None, None
+        return model.predict(features), None, None
     try:
         probability, explanation = explainer.explain(features)
     except Exception as exc:  # whatever broke, the decision must not be automated without its reasons
         log.error("explanation_failed", error_type=type(exc).__name__, reason=str(exc))
-        return model.probability_of_default(features), None, EXPLANATION_FAILED
+        return model.predict(features), None, EXPLANATION_FAILED
     return probability, explanation, None
 
 

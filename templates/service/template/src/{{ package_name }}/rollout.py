@@ -67,7 +67,7 @@ def load_challenger(settings: Settings) -> Arm | None:
         return None
     explainer = None
     if settings.explanations_enabled:
-        explainer = explainer_for(model, path.with_suffix(".json"), settings.explanation_reasons)
+        explainer = explainer_for(model, settings.explanation_reasons)
     log.info("challenger_loaded", name=model.name, version=model.version, sha256=model.sha256)
     return Arm(CHALLENGER, model, explainer)
 
@@ -86,7 +86,7 @@ def shadow_result(
     challenger: Arm, features: dict[str, Any], approve_below: float, decline_above: float
 ) -> dict[str, Any]:
     """What the challenger would have decided (recorded, never returned)."""
-    probability = challenger.model.probability_of_default(features)
+    probability = challenger.model.predict(features)
     decision = "approve" if probability < approve_below else "decline" if probability > decline_above else "refer"
     model = challenger.model
     return {

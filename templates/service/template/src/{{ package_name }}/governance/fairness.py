@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..model import load_model
 from ..model.data import digest, generate, split
-from ..model.features import to_matrix
 from .errors import GovernanceError
 from .files import read_metadata, write_json
 
@@ -200,6 +199,6 @@ def holdout_fairness(model_path: Path, *, approve_below: float, policy: Fairness
         msg = f"the regenerated training data of {model_path} does not match its data_sha256"
         raise GovernanceError(msg)
     holdout = split(rows, seed, fraction).holdout
-    probabilities = model.pipeline.predict_proba(to_matrix([data.records[i] for i in holdout]))[:, 1]
+    probabilities = model.predict_many([data.records[i] for i in holdout])
     gender = np.asarray(data.gender)[holdout]
     return assess(data.labels[holdout], probabilities, gender, approve_below=approve_below, policy=policy)
