@@ -197,7 +197,7 @@ def load_model(path: Path) -> ScoringModel:
         raise
     except ImportError as exc:
         raise ModelLoadError(
-            f"{path} is a {family} model but {exc.name} is not installed; install the byom extra"
+            f"{path} is a {family} model that needs {exc.name}, which is not installed: pip install '.[byom,train]'"
         ) from exc
     except Exception as exc:  # each library raises its own types for a corrupt file
         raise ModelLoadError(f"cannot load {path} as a {family} model: {exc}") from exc

@@ -58,8 +58,11 @@ ALLOWED = (
     "builtins.slice",
     "collections.OrderedDict",
 )
-# Types under the allowed prefixes that run user code: never trusted.
-_DENIED = ("sklearn.preprocessing._function_transformer.FunctionTransformer",)
+# Types under the allowed prefixes that call a function the artifact names: never trusted.
+_DENIED = (
+    "sklearn.preprocessing._function_transformer.FunctionTransformer",
+    "sklearn.compose._target.TransformedTargetRegressor",
+)
 
 
 def is_allowed(type_name: str) -> bool:
@@ -84,6 +87,8 @@ def load_sklearn(payload: bytes, loaded: Loaded) -> SklearnModel:
     if not isinstance(pipeline, Pipeline) or not hasattr(pipeline, "predict_proba"):
         raise ModelLoadError(f"the artifact holds a {type(pipeline).__name__}, not a classifier Pipeline")
     check_inputs(declared_inputs(pipeline), f"the pipeline {loaded.name}")
+    if getattr(pipeline, "feature_names_in_", None) is not None:
+        import pandas  # noqa: F401 -- a DataFrame pipeline cannot predict without it: fail at load, not per request
     return SklearnModel(loaded.identity, loaded.background, pipeline)
 
 
@@ -260,7 +265,7 @@ def pipeline_input(pipeline: Pipeline, matrix: npt.NDArray[np.object_]) -> Any:
     """``matrix`` as the pipeline was fitted: the object matrix, or a DataFrame with the FEATURES columns."""
     if getattr(pipeline, "feature_names_in_", None) is None:
         return matrix
-    import pandas as pd  # only for pipelines fitted on a DataFrame (the train and byom extras have it)
+    import pandas as pd  # only for pipelines fitted on a DataFrame (the train extra has it)
 
     frame = pd.DataFrame(matrix, columns=list(FEATURES))
     for name in NUMERIC:
