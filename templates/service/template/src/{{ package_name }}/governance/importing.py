@@ -216,23 +216,28 @@ def import_model(
     except OSError as exc:
         raise ImportRefusedError(f"cannot read {source}: {exc.strerror}") from exc
     family, extension = detect_family(source, payload[:64])
+    created = not output_dir.exists()
     output_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=output_dir, prefix=".import-") as staging:
-        stage = Path(staging)
-        artifact = stage / f"{name}.{extension}"
-        artifact.write_bytes(payload)
-        result = _stage(
-            artifact,
-            family=family,
-            name=name,
-            model_version=model_version,
-            labels=labels,
-            policy=policy,
-            thresholds=(approve_below, decline_above),
-        )
-        _inventory(artifact, output_dir)
-        for path in sorted(stage.iterdir()):
-            path.replace(output_dir / path.name)
+    try:
+        with tempfile.TemporaryDirectory(dir=output_dir, prefix=".import-") as staging:
+            artifact = Path(staging) / f"{name}.{extension}"
+            artifact.write_bytes(payload)
+            result = _stage(
+                artifact,
+                family=family,
+                name=name,
+                model_version=model_version,
+                labels=labels,
+                policy=policy,
+                thresholds=(approve_below, decline_above),
+            )
+            _inventory(artifact, output_dir)
+            for path in sorted(artifact.parent.iterdir()):
+                path.replace(output_dir / path.name)
+    except BaseException:
+        if created and not any(output_dir.iterdir()):
+            output_dir.rmdir()  # a refused import leaves nothing behind, not even the folder it made
+        raise
     final = output_dir / artifact.name
     return ImportResult(final, family, result[0], result[1], result[2], output_dir / INVENTORY)
 
