@@ -12,7 +12,7 @@ Three arms, one uvicorn worker each, started as separate processes and loaded by
 - generated: `<project> serve`, as its README says, with a scorer API key from `<project> keys create`,
   the durable audit trail, sealing of personal data, explanations, metrics and drift (all on by default);
 - bare: a FastAPI app written here: one `async def` endpoint calling the project's own `load_model(...)`
-  `.probability_of_default(record)`, no validation or controls;
+  `.predict(record)`, no validation or controls;
 - bentoml: a BentoML service written here, loading the project's skops artifact with skops (the same
   trusted-types check) and the project's own `model/features.py`, `@bentoml.service(workers=1)`.
 Measurements run round-robin (each load level on every arm in turn) so drift in machine load hits all
@@ -65,7 +65,7 @@ app = FastAPI()
 
 @app.post("/v1/score")
 async def score(applicant: dict[str, Any]) -> dict[str, float]:
-    return {{"probability_of_default": MODEL.probability_of_default(applicant)}}
+    return {{"probability_of_default": MODEL.predict(applicant)}}
 
 
 @app.get("/readyz")

@@ -72,8 +72,8 @@ async def measure(root: Path, package: str, calls: int) -> None:
         state = app.state
         print(f"{'part (ms per call, one thread)':<60}{'min':>9}{'median':>10}")
         timed(
-            "model predict alone (probability_of_default)",
-            lambda: state.model.probability_of_default(next(bodies)),
+            "model predict alone (ScoringModel.predict)",
+            lambda: state.model.predict(next(bodies)),
             calls,
         )
         timed(

@@ -24,7 +24,7 @@ def venv(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = tmp_path_factory.mktemp("venv") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
     subprocess.run(
-        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "-e", f"{project}[dev,train]"],
+        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "-e", f"{project}[dev,train,byom]"],
         check=True,
         capture_output=True,
     )

@@ -235,7 +235,7 @@ def _observe_drift(state: State, applicant: Applicant, probability: float) -> No
 def _explainer(model: ScoringModel, settings: Settings) -> Explainer | None:
     if not settings.explanations_enabled:
         return None
-    return explainer_for(model, settings.model_path.with_suffix(".json"), settings.explanation_reasons)
+    return explainer_for(model, settings.explanation_reasons)
 
 
 def _open_incidents(settings: Settings) -> IncidentRegister | None:
@@ -331,7 +331,7 @@ def _predict(
             log.error("explanation_failed", error_type=type(exc).__name__, reason=str(exc))
             failure = EXPLANATION_FAILED
     try:
-        probability = model.probability_of_default(features)
+        probability = model.predict(features)
         if not 0 <= probability <= 1:  # NaN fails this too
             raise ValueError(f"the model gave {probability!r}, not a probability")
     except Exception as exc:  # whatever broke, no automated decision without the model's probability

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from . import __version__, operations
-from ._meta import PROJECT_NAME
+from ._meta import ENV_PREFIX, PROJECT_NAME
 
 if TYPE_CHECKING:
     from .audit.commands import Trail, WitnessCheck
@@ -48,6 +48,7 @@ def _model_parser(model: argparse.ArgumentParser) -> None:
     actions = model.add_subparsers(dest="model_command", required=True)
     fairness = actions.add_parser("fairness", help="Re-check the model's fairness gate on its held-out data.")
     approve = actions.add_parser("approve", help="Record an approval of the current artifact in the inventory.")
+    _import_parser(actions)
     operations.add_rollback_parser(actions)
     for action in (fairness, approve):
         action.add_argument("--model-path", type=Path, help="The artifact (default: the configured model path).")
@@ -56,6 +57,20 @@ def _model_parser(model: argparse.ArgumentParser) -> None:
     approve.add_argument("--date", type=_date, help="Date of the approval, YYYY-MM-DD (default: today).")
     approve.add_argument("--note", default="", help="Reference to the validation report or committee minutes.")
     approve.add_argument("--inventory", type=Path, help="The inventory (default: inventory.json beside the model).")
+
+
+def _import_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imported = actions.add_parser(
+        "import",
+        help="Register a model trained elsewhere (skops, XGBoost JSON/UBJ, LightGBM text, ONNX), unapproved.",
+    )
+    imported.add_argument("path", type=Path, help="The model file (pickle and joblib files are refused).")
+    imported.add_argument("--name", help="Model name (default: the file name up to its first dot).")
+    imported.add_argument("--version", default="1.0.0", help="Model version (default: 1.0.0).")
+    imported.add_argument("--labels", type=Path, help="A labelled CSV of applications to score the model on.")
+    imported.add_argument("--target", help="The outcome column of --labels (1 = defaulted).")
+    imported.add_argument("--output-dir", type=Path, help="Where to register it (default: models/NAME).")
+    imported.add_argument("--policy", type=Path, default=_POLICY, help=f"Fairness thresholds (default: {_POLICY}).")
 
 
 def _contract_parser(contract: argparse.ArgumentParser) -> None:
@@ -215,6 +230,8 @@ def _model(args: argparse.Namespace) -> int:
         return _report_fairness(report)
     if args.model_command == "rollback":
         return operations.rollback(args)
+    if args.model_command == "import":
+        return _import(args)
     from .governance.inventory import INVENTORY, approve
     from .governance.rollback import archive_artifact
 
@@ -223,6 +240,39 @@ def _model(args: argparse.Namespace) -> int:
     print(f"recorded approval of {approval.sha256} by {approval.approver} on {approval.date} in {inventory}")  # noqa: T201
     print(f"kept a copy in {archive_artifact(args.model_path)} (for `model rollback`)")  # noqa: T201
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .governance.fairness import load_policy
+    from .governance.importing import ImportRefusedError, import_model, read_labelled
+    from .model.train import default_thresholds
+
+    if (args.labels is None) != (args.target is None):
+        raise ImportRefusedError("--labels and --target go together: the file and its outcome column")
+    policy = load_policy(args.policy)
+    name = args.name or args.path.name.partition(".")[0].lower()
+    labels = read_labelled(args.labels, args.target, policy.protected_attribute) if args.labels else None
+    approve_below, decline_above = default_thresholds()
+    result = import_model(
+        args.path,
+        args.output_dir or Path("models") / name,
+        name=name,
+        model_version=args.version,
+        labels=labels,
+        policy=policy,
+        approve_below=approve_below,
+        decline_above=decline_above,
+    )
+    print(f"imported {result.artifact} ({result.family}, sha256 {result.sha256})")  # noqa: T201
+    if result.metrics:
+        print(f"scores on {args.labels}: {result.metrics}")  # noqa: T201
+    code = _report_fairness(result.fairness)
+    print(  # noqa: T201
+        f"recorded it in {result.inventory}, unapproved; after review: {PROJECT_NAME} model approve "
+        f"--model-path {result.artifact} --approver NAME, then serve it with "
+        f"{ENV_PREFIX}MODEL_PATH={result.artifact}"
+    )
+    return code
 
 
 def _audit(args: argparse.Namespace) -> int:

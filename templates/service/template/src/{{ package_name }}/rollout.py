@@ -68,7 +68,7 @@ def load_challenger(settings: Settings) -> Arm | None:
         return None
     explainer = None
     if settings.explanations_enabled:
-        explainer = explainer_for(model, path.with_suffix(".json"), settings.explanation_reasons)
+        explainer = explainer_for(model, settings.explanation_reasons)
     log.info("challenger_loaded", name=model.name, version=model.version, sha256=model.sha256)
     return Arm(CHALLENGER, model, explainer)
 
@@ -85,7 +85,7 @@ def deciding_arm(
 
 def shadow_result(challenger: Arm, features: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
     """What the challenger would have decided (recorded, never returned)."""
-    probability = challenger.model.probability_of_default(features)
+    probability = challenger.model.predict(features)
     decision = decide(probability, thresholds)
     model = challenger.model
     return {

@@ -36,7 +36,7 @@ class Reason(BaseModel):
 class Explanation(BaseModel):
     """Exact for the linear model: ``base_log_odds`` + the sum of ``contributions`` = ``log_odds``."""
 
-    method: Literal["linear_log_odds"] = "linear_log_odds"
+    method: Literal["linear_log_odds", "tree_shap", "interventional_shapley"] = "linear_log_odds"
     base_log_odds: float = Field(description="Log-odds of default of the typical (average) training applicant.")
     log_odds: float = Field(description="The model's log-odds of default for this applicant.")
     contributions: dict[str, float] = Field(description="Every model feature's signed contribution.")

@@ -24,8 +24,8 @@ from ..app import decide, to_score
 from ..audit import canonical_json
 from ..decisions import ROLLOUT_ARM
 from ..governance.inventory import INVENTORY, require_approval
-from ..model import ModelLoadError, ScoringModel, load_model
-from ..model.explain import Explainer, Vector, training_means, training_record
+from ..model import ModelLoadError, ScoringModel, load_model, metadata_path
+from ..model.explain import Explainer, explainer_for
 from ..oversight import GREY_ZONE
 from ..schemas import PERSONAL_FIELDS, Applicant, Decision, Explanation
 from ..settings import Settings
@@ -55,12 +55,13 @@ _SCORERS: dict[str, BatchScorer] = {}  # one per artifact in each executor proce
 
 @dataclass(frozen=True)
 class ModelPayload:
-    """What the driver broadcasts: the verified artifact's bytes, its metadata, and the explanation baseline."""
+    """What the driver broadcasts: the verified artifact's bytes and its metadata (which holds the explainer's
+    background), under the artifact's file name (its family's extension)."""
 
     artifact: bytes
     metadata: bytes
     sha256: str
-    background: Vector | None  # the training means; None when explanations are off
+    artifact_name: str
     settings: Settings
 
 
@@ -85,7 +86,7 @@ class BatchScorer:
     def score(self, record: Mapping[str, Any]) -> Scored:
         """Probability, score, decision and explanation, computed as the online service computes them."""
         if self.explainer is None:
-            probability, explanation = self.model.probability_of_default(dict(record)), None
+            probability, explanation = self.model.predict(dict(record)), None
         else:
             probability, explanation = self.explainer.explain(record)
         return Scored(probability, to_score(probability), decide(probability, self.settings), explanation)
@@ -98,15 +99,13 @@ def prepare_model(settings: Settings) -> tuple[ScoringModel, ModelPayload]:
     """
     model = load_model(settings.model_path)
     require_approval(model, settings.inventory_path or settings.model_path.with_name(INVENTORY))
-    metadata_path = settings.model_path.with_suffix(".json")
-    background = None
     if settings.explanations_enabled:
-        background = training_means(model, training_record(metadata_path))
+        explainer_for(model)  # refuses a model whose metadata cannot explain it, as the service does
     try:
-        artifact, metadata = settings.model_path.read_bytes(), metadata_path.read_bytes()
+        artifact, metadata = settings.model_path.read_bytes(), metadata_path(settings.model_path).read_bytes()
     except OSError as exc:
         raise ModelLoadError(f"cannot read the model at {settings.model_path}: {exc}") from exc
-    return model, ModelPayload(artifact, metadata, model.sha256, background, settings)
+    return model, ModelPayload(artifact, metadata, model.sha256, settings.model_path.name, settings)
 
 
 def scorer_for(payload: ModelPayload) -> BatchScorer:
@@ -115,16 +114,16 @@ def scorer_for(payload: ModelPayload) -> BatchScorer:
     if cached is not None:
         return cached
     with tempfile.TemporaryDirectory(prefix="batch-scoring-") as folder:
-        path = Path(folder) / "model.skops"
+        path = Path(folder) / payload.artifact_name
         path.write_bytes(payload.artifact)
-        path.with_suffix(".json").write_bytes(payload.metadata)
+        metadata_path(path).write_bytes(payload.metadata)
         model = load_model(path)
     if model.sha256 != payload.sha256:
         raise ModelLoadError(f"the broadcast artifact is {model.sha256}, not the verified {payload.sha256}")
     settings = payload.settings
     explainer = None
-    if payload.background is not None:
-        explainer = Explainer(model, payload.background, settings.explanation_reasons)
+    if settings.explanations_enabled:
+        explainer = explainer_for(model, settings.explanation_reasons)
     scorer = _SCORERS[payload.sha256] = BatchScorer(model, explainer, settings)
     return scorer
 

@@ -6,12 +6,15 @@ describe a model other than the one shipped; the Markdown is rendered from the J
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
+
 from .._meta import OWNER
 from ..contract import CONTRACT
-from ..model import load_model
+from ..model import ScoringModel, load_model
 from ..model.features import CATEGORICAL, EXCLUDED, FEATURES, NUMERIC
 from .errors import GovernanceError
 from .files import CARD_JSON, CARD_MARKDOWN, read_metadata, write_json
@@ -57,15 +60,22 @@ RISK_BASIS = (
 
 
 def build_card(
-    model_path: Path, fairness: FairnessReport, *, approve_below: float, decline_above: float
+    model_path: Path,
+    fairness: FairnessReport,
+    *,
+    approve_below: float,
+    decline_above: float,
+    sample: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The card of the artifact at ``model_path`` (verified on load) with its held-out ``fairness`` report."""
+    """The card of the artifact at ``model_path`` (verified on load) with its held-out ``fairness`` report.
+
+    ``sample`` (raw applications) ranks the features of a model that has no coefficients to show.
+    """
     model = load_model(model_path)
     metadata = read_metadata(model_path)
     missing = sorted(set(FEATURES) - FEATURE_DESCRIPTIONS.keys())
     if missing:
         raise GovernanceError(f"the model card has no description for features: {', '.join(missing)}")
-    training = metadata["training"]
     return {
         "schema_version": SCHEMA_VERSION,
         "model": {
@@ -74,7 +84,7 @@ def build_card(
             "artifact": metadata["artifact"],
             "sha256": model.sha256,
             "format": metadata["format"],
-            "type": "scikit-learn Pipeline: standardised numeric and one-hot categorical features, logistic regression",
+            "type": model_type(model),
             "owner": OWNER,
             "libraries": metadata["libraries"],
         },
@@ -82,11 +92,7 @@ def build_card(
         "intended_use": INTENDED_USE,
         "out_of_scope_uses": OUT_OF_SCOPE_USES,
         "data": {
-            "source": "Seeded synthetic Indian retail-credit applications (model/data.py)",
-            "rows": training["rows"],
-            "holdout_fraction": training["holdout_fraction"],
-            "seed": training["seed"],
-            "data_sha256": training["data_sha256"],
+            **_data_section(metadata),
             "label": CONTRACT.outcome.label,
             "protected_attribute": f"{fairness.protected_attribute}: measured for fairness, never a feature",
         },
@@ -95,12 +101,64 @@ def build_card(
         "metrics": metadata["metrics"],
         "decision_policy": {"approve_below": approve_below, "decline_above": decline_above},
         "fairness": fairness.to_dict(),
-        "global_explanation": _global_explanation(model.pipeline),
+        "global_explanation": _global_explanation(model, sample),
         "limitations": LIMITATIONS,
     }
 
 
-def _global_explanation(pipeline: Any) -> dict[str, Any]:
+def _data_section(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Where the model's data came from: the seeded training set, or what ``model import`` recorded."""
+    if "import" in metadata:
+        return dict(metadata["import"]["data"])
+    training = metadata["training"]
+    return {
+        "source": "Seeded synthetic Indian retail-credit applications (model/data.py)",
+        "rows": training["rows"],
+        "holdout_fraction": training["holdout_fraction"],
+        "seed": training["seed"],
+        "data_sha256": training["data_sha256"],
+    }
+
+
+def model_type(model: ScoringModel) -> str:
+    """A one-line description of the model's family and structure."""
+    pipeline = getattr(model, "pipeline", None)
+    if pipeline is not None and _is_shipped_shape(pipeline):
+        return "scikit-learn Pipeline: standardised numeric and one-hot categorical features, logistic regression"
+    if pipeline is not None:
+        return f"scikit-learn Pipeline: {', '.join(type(step).__name__ for _, step in pipeline.steps)}"
+    return {
+        "xgboost": "XGBoost gradient-boosted trees (binary:logistic), categorical features native",
+        "lightgbm": "LightGBM gradient-boosted trees (binary), categorical features native",
+        "onnx": "ONNX graph run by onnxruntime (one input per feature)",
+    }.get(model.family, model.family)
+
+
+def _is_shipped_shape(pipeline: Any) -> bool:
+    steps = getattr(pipeline, "named_steps", {})
+    return "features" in steps and type(steps.get("classifier")).__name__ == "LogisticRegression"
+
+
+def _global_explanation(model: ScoringModel, sample: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    pipeline = getattr(model, "pipeline", None)
+    if pipeline is not None and _is_shipped_shape(pipeline):
+        return _coefficients(pipeline)
+    if not sample:
+        raise GovernanceError(f"the card of {model.name} needs sample applications to rank its features with")
+    totals = np.zeros(len(FEATURES))
+    for record in sample:
+        totals += np.abs(model.explain(record).contributions)
+    ranked = sorted(zip(FEATURES, totals / len(sample), strict=True), key=lambda item: (-item[1], item[0]))
+    return {
+        "method": (
+            f"Mean absolute contribution to the log-odds of default over {len(sample)} applications of the "
+            "import data (the same method as its per-decision explanations). Ranked by size."
+        ),
+        "importance": [{"feature": name, "mean_abs_contribution": round(float(v), _DECIMALS)} for name, v in ranked],
+    }
+
+
+def _coefficients(pipeline: Any) -> dict[str, Any]:
     classifier = pipeline.named_steps["classifier"]
     names = [*NUMERIC, *(f"{name}={value}" for name, values in CATEGORICAL.items() for value in values)]
     coefficients = [float(c) for c in classifier.coef_[0]]
@@ -152,9 +210,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## Data",
         "",
-        f"{data['source']}: {data['rows']} rows (seed {data['seed']}), "
-        f"{round(100 * data['holdout_fraction'])}% held out for evaluation; label {data['label']}.",
-        f"Training data SHA-256 `{data['data_sha256']}`. Protected attribute: {data['protected_attribute']}.",
+        *_data_lines(data),
         "",
         "## Features",
         "",
@@ -181,6 +237,19 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _data_lines(data: dict[str, Any]) -> list[str]:
+    if "seed" not in data:  # an imported model: what the import measured it on
+        return [
+            f"{data['source']}: {data['rows']} rows; label {data['label']}.",
+            f"Data SHA-256 `{data['data_sha256']}`. Protected attribute: {data['protected_attribute']}.",
+        ]
+    return [
+        f"{data['source']}: {data['rows']} rows (seed {data['seed']}), "
+        f"{round(100 * data['holdout_fraction'])}% held out for evaluation; label {data['label']}.",
+        f"Training data SHA-256 `{data['data_sha256']}`. Protected attribute: {data['protected_attribute']}.",
+    ]
 
 
 def _fairness_section(fairness: dict[str, Any]) -> list[str]:
@@ -213,6 +282,17 @@ def _fairness_section(fairness: dict[str, Any]) -> list[str]:
 
 
 def _explanation_section(explanation: dict[str, Any]) -> list[str]:
+    if "importance" in explanation:
+        return [
+            "## Global explanation",
+            "",
+            explanation["method"],
+            "",
+            "| feature | mean absolute contribution |",
+            "| --- | --- |",
+            *(f"| `{c['feature']}` | {c['mean_abs_contribution']} |" for c in explanation["importance"]),
+            "",
+        ]
     return [
         "## Global explanation",
         "",

@@ -27,7 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..contract import CONTRACT
 from ..model import load_model
 from ..model.data import digest, generate, split
-from ..model.features import to_matrix
 from .errors import GovernanceError
 from .files import read_metadata, write_json
 
@@ -212,6 +211,6 @@ def holdout_fairness(model_path: Path, *, approve_below: float, policy: Fairness
         msg = f"the regenerated training data of {model_path} does not match its data_sha256"
         raise GovernanceError(msg)
     holdout = split(rows, seed, fraction).holdout
-    probabilities = model.pipeline.predict_proba(to_matrix([data.records[i] for i in holdout]))[:, 1]
+    probabilities = model.predict_many([data.records[i] for i in holdout])
     groups = np.asarray(data.protected[policy.protected_attribute])[holdout]
     return assess(data.labels[holdout], probabilities, groups, approve_below=approve_below, policy=policy)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..model.artifact import metadata_path
 from .errors import GovernanceError
 
 CARD_JSON = "model-card.json"
@@ -26,7 +27,7 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
 
 def read_metadata(model_path: Path) -> dict[str, Any]:
     """The metadata JSON beside the artifact (same stem, ``.json``)."""
-    return read_json_object(model_path.with_suffix(".json"), "model metadata")
+    return read_json_object(metadata_path(model_path), "model metadata")
 
 
 def write_json(data: Any, path: Path) -> None:

@@ -132,7 +132,7 @@ def approve(
     approval = Approval(approver=approver, date=date or dt.datetime.now(dt.UTC).date(), sha256=model.sha256, note=note)
     inventory = load_inventory(inventory_path)
     current = inventory.entry_for(model)
-    entry = current or _new_entry(model)
+    entry = current or new_entry(model)
     updated = entry.model_copy(
         update={
             "lifecycle_state": "production",
@@ -148,13 +148,16 @@ def approve(
 def _check_evidence(model: ScoringModel, card: dict[str, Any]) -> None:
     described = card.get("model")
     if not isinstance(described, dict) or described.get("sha256") != model.sha256:
-        raise GovernanceError("the model card describes another artifact; re-run `train` before approving")
+        raise GovernanceError(
+            "the model card describes another artifact; re-run `train` (or `model import`) before approving"
+        )
     fairness = card.get("fairness")
     if not isinstance(fairness, dict) or fairness.get("passed") is not True:
         raise GovernanceError("the model failed its fairness gate (see the model card); it cannot be approved")
 
 
-def _new_entry(model: ScoringModel) -> InventoryEntry:
+def new_entry(model: ScoringModel) -> InventoryEntry:
+    """A model's first inventory entry: in validation, not validated, no approval."""
     return InventoryEntry(
         name=model.name,
         version=model.version,

@@ -1,5 +1,5 @@
-"""The credit-risk model: synthetic training data, training, and safe loading of the artifact."""
+"""The model: one protocol (identity, predict, explain) with one implementation per family, loaded safely."""
 
-from .artifact import ModelLoadError, ScoringModel, load_model
+from .artifact import Attribution, Background, Identity, ModelLoadError, ScoringModel, load_model, metadata_path
 
-__all__ = ["ModelLoadError", "ScoringModel", "load_model"]
+__all__ = ["Attribution", "Background", "Identity", "ModelLoadError", "ScoringModel", "load_model", "metadata_path"]

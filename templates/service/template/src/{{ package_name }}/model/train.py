@@ -23,9 +23,11 @@ from ..governance.card import build_card, write_card
 from ..governance.fairness import FairnessPolicy, FairnessReport, assess, load_policy, write_report
 from ..governance.files import FAIRNESS_REPORT
 from ..settings import Settings
+from .artifact import Background, metadata_path, summarise
 from .data import Dataset, digest, generate, split
 from .drift import BASELINE_FILE, build_baseline, write_baseline
 from .features import CATEGORICAL, FEATURES, NUMERIC, to_matrix
+from .sklearn_model import column_means
 
 MODEL_NAME = "credit-risk"
 MODEL_VERSION = "1.0.0"
@@ -86,10 +88,12 @@ def train(
     payload = canonical_skops(skops.io.dumps(pipeline))
     artifact.write_bytes(payload)
     sha256 = hashlib.sha256(payload).hexdigest()
-    metadata = output_dir / f"{MODEL_NAME}.json"
-    metadata.write_text(json.dumps(_metadata(sha256, metrics, data, seed), indent=2, sort_keys=True) + "\n")
     train_scores = pipeline.predict_proba(x[parts.train])[:, 1]
     write_baseline(build_baseline(x[parts.train], train_scores), output_dir / BASELINE_FILE)
+    background = summarise(x[parts.train], seed, column_means(pipeline, x[parts.train]))
+    serving = serving_metadata(background, output_dir / BASELINE_FILE)
+    metadata = metadata_path(artifact)
+    metadata.write_text(json.dumps(_metadata(sha256, metrics, data, seed) | serving, indent=2, sort_keys=True) + "\n")
     approve_below, decline_above = default_thresholds()
     groups = np.asarray(data.protected[policy.protected_attribute])[parts.holdout]
     fairness = assess(y[parts.holdout], probabilities, groups, approve_below=approve_below, policy=policy)
@@ -171,6 +175,17 @@ def _renumber(node: Any, ids: dict[int, int]) -> Any:
     return result
 
 
+def serving_metadata(background: Background, baseline: Path) -> dict[str, Any]:
+    """What serving reads from the metadata, so that it never regenerates data: the feature list, the
+    explainer background, and the drift baseline (file name and SHA-256)."""
+    digest = hashlib.sha256(baseline.read_bytes()).hexdigest()
+    return {
+        "features": list(FEATURES),
+        "background": background.to_json(),
+        "drift_baseline": {"file": baseline.name, "sha256": digest},
+    }
+
+
 def _metadata(sha256: str, metrics: dict[str, float], data: Dataset, seed: int) -> dict[str, Any]:
     return {
         "name": MODEL_NAME,
@@ -178,13 +193,13 @@ def _metadata(sha256: str, metrics: dict[str, float], data: Dataset, seed: int) 
         "artifact": f"{MODEL_NAME}.skops",
         "sha256": sha256,
         "format": "skops",
+        "family": "sklearn",
         "training": {
-            "seed": seed,  # the seed used: explanations rebuild the training data from it
+            "seed": seed,  # the seed used: `model fairness` rebuilds the held-out rows from it
             "rows": len(data.records),
             "holdout_fraction": HOLDOUT_FRACTION,
             "data_sha256": digest(data),
         },
-        "features": list(FEATURES),
         "metrics": metrics,
         "libraries": {name: version(name) for name in ("scikit-learn", "skops", "numpy")},
     }
