@@ -23,7 +23,14 @@ from .decisions import Outcome, decision_body, record_decision
 from .errors import CLIENT_ERRORS, NOT_READY, SERVER_ERROR, install_error_handlers
 from .governance.inventory import INVENTORY, require_approval
 from .incidents import IncidentError, IncidentRegister
-from .integrations import AuditStoreFactory, Integration, IntegrationContext, audit_store_factory, discover
+from .integrations import (
+    AuditStoreFactory,
+    Integration,
+    IntegrationContext,
+    audit_store_factory,
+    discover,
+    observe_audit,
+)
 from .keys import KeyStore
 from .killswitch import KILL_SWITCH, KillSwitch, fallback_decision
 from .logs import configure_logging, get_logger
@@ -95,7 +102,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if await _prepare(app, integrations, metrics):
             _load(app, settings, metrics)
-        app.state.audit = _open_audit(settings, open_store)
+        app.state.audit = observe_audit(_open_audit(settings, open_store), integrations)
         app.state.subjects = _open_subjects(settings)
         app.state.reviews = open_review_queue(settings)
         if app.state.reviews is not None:

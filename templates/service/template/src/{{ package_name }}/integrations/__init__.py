@@ -15,7 +15,10 @@ module in this package and calls that function; nothing else in the service is e
 - calls wrapped in :meth:`IntegrationContext.track` appear in ``integration_calls_total`` and
   ``integration_call_duration_seconds`` (labels: integration and outcome, never request data);
 - an ``audit_store`` opens the audit trail in place of the default SQLite file, both for the service
-  and for ``audit verify|export|archive`` (at most one integration may provide one).
+  and for ``audit verify|export|archive`` (at most one integration may provide one);
+- an ``on_audit`` listener is told of each record the service hands to the audit trail (its kind and
+  body: a decision, review, incident, kill switch change...), as it is handed over, so a module can
+  react to service events (alert someone); it runs on the caller's thread and must not block.
 
 A module reads its own settings (``<PREFIX><MODULE>_*`` environment variables) with pydantic-settings,
 so adding a module never edits ``settings.py`` either.
@@ -26,12 +29,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
 
-from ..audit import AuditStore
+from ..audit import Anchor, ArchiveResult, AuditRecord, AuditStore, Checkpoint, Verification
+from ..logs import get_logger
 from ..metrics import Metrics
 from ..schemas import Applicant, ScoreResponse
 from ..settings import Settings
@@ -39,6 +46,8 @@ from ..tracing import tracer
 
 Hook = Callable[[], Awaitable[None]]
 AuditStoreFactory = Callable[[Settings], AuditStore]
+AuditListener = Callable[[str, Mapping[str, Any]], None]
+log = get_logger(__name__)
 
 
 class IntegrationError(Exception):
@@ -53,6 +62,7 @@ class Integration:
     cannot, and the service then refers every decision. ``data_region`` says where the module keeps data
     (a bucket's or a database's region), when it knows; the service refuses to start when that region is
     outside the required data residency (a module that does not know is declared with ``store_regions``).
+    ``on_audit`` is called with the kind and body of each record submitted to the audit trail.
     """
 
     name: str
@@ -64,6 +74,7 @@ class Integration:
     required: bool = True
     audit_store: AuditStoreFactory | None = None
     data_region: str | None = None
+    on_audit: AuditListener | None = None
 
 
 class Scorer(Protocol):
@@ -124,3 +135,52 @@ def audit_store_factory(integrations: Iterable[Integration]) -> AuditStoreFactor
         msg = f"several integrations provide the audit store ({names}): remove all but one of these modules"
         raise IntegrationError(msg)
     return providers[0].audit_store if providers else None
+
+
+class _ObservedStore:
+    """The audit store, telling the integrations' listeners of each record submitted to it."""
+
+    def __init__(self, store: AuditStore, listeners: list[tuple[str, AuditListener]]) -> None:
+        self._store = store
+        self._listeners = listeners
+
+    def submit(self, kind: str, body: Mapping[str, Any]) -> Future[AuditRecord]:
+        future = self._store.submit(kind, body)
+        for name, listen in self._listeners:
+            try:
+                listen(kind, body)
+            except Exception as exc:  # a listener's bug must never fail the decision or control it observes
+                log.error("integration_listener_failed", integration=name, error_type=type(exc).__name__)
+        return future
+
+    def get(self, record_id: str) -> AuditRecord | None:
+        return self._store.get(record_id)
+
+    def records(self) -> Iterator[AuditRecord]:
+        return self._store.records()
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        return self._store.checkpoints()
+
+    def anchors(self) -> Iterator[Anchor]:
+        return self._store.anchors()
+
+    def verify(self) -> Verification:
+        return self._store.verify()
+
+    def checkpoint(self) -> Checkpoint | None:
+        return self._store.checkpoint()
+
+    def archive(self, before: datetime, directory: Path, retain_years: int) -> ArchiveResult:
+        return self._store.archive(before, directory, retain_years)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def observe_audit(store: AuditStore | None, integrations: Iterable[Integration]) -> AuditStore | None:
+    """``store`` telling the integrations' ``on_audit`` listeners of each record (itself when none listens)."""
+    listeners = [(i.name, i.on_audit) for i in integrations if i.on_audit is not None]
+    if store is None or not listeners:
+        return store
+    return _ObservedStore(store, listeners)
