@@ -13,6 +13,7 @@ import contextlib
 import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -82,7 +83,7 @@ class Notifier:
         self._track = track
         self._clock = clock
         self._queue: queue.Queue[Alert | None] = queue.Queue(maxsize=settings.queue_size)
-        self._seen: dict[str, float] = {}
+        self._seen: OrderedDict[str, float] = OrderedDict()  # key -> when raised, oldest first
         self._seen_lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,8 +105,7 @@ class Notifier:
         self.metrics.raised.labels(alert.event).inc()
         now = self._clock()
         with self._seen_lock:
-            window = self.settings.dedup_window_seconds
-            self._seen = {k: t for k, t in self._seen.items() if now - t < window}
+            self._forget_before(now - self.settings.dedup_window_seconds)
             if alert.key in self._seen:
                 self.metrics.dropped.labels("all", "duplicate").inc()
                 return False
@@ -123,6 +123,14 @@ class Notifier:
             log.warning("notification_dropped", notification_event=alert.event, reason="queue_full")
             return False
         return True
+
+    def _forget_before(self, cutoff: float) -> None:
+        """Drop the keys raised before ``cutoff``: O(1) a call on average, the oldest are first."""
+        while self._seen:
+            key, raised = next(iter(self._seen.items()))
+            if raised > cutoff:
+                return
+            del self._seen[key]
 
     # worker -------------------------------------------------------------------------------------------
     def start(self) -> None:
