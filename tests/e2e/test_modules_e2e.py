@@ -49,7 +49,15 @@ def test_module_check_passes_on_a_new_module(
     assert "All 2 check(s) passed." in checked.output
 
 
-BUILT_IN = ("postgres", "redis-cache", "event-bus", "object-storage", "batch-scoring", "notifications")
+BUILT_IN = (
+    "postgres",
+    "redis-cache",
+    "event-bus",
+    "object-storage",
+    "batch-scoring",
+    "notifications",
+    "core-banking-files",
+)
 
 
 def test_project_with_all_built_in_modules_passes_its_checks(venv: Path, tmp_path: Path) -> None:

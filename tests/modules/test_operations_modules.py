@@ -46,3 +46,20 @@ def test_notifications_reads_no_request_field(project: Path) -> None:
     )
     assert "Applicant" not in source
     assert "monthly_income" not in source
+
+
+def test_core_banking_files_renders_its_ingest_layout_and_tests(project: Path) -> None:
+    [applied] = add_modules(project, ["core-banking-files"]).applied
+    package = "src/claims_triage"
+    for name in ("layout.py", "ingest.py", "_ledger.py", "__main__.py", "layouts/example.cpy"):
+        assert f"{package}/core_banking_files/{name}" in applied.files
+    assert f"{package}/integrations/core_banking_files.py" in applied.files
+    assert "tests/test_core_banking_files.py" in applied.files
+    parsed(project, applied.files)
+    test = (project / "tests/test_core_banking_files.py").read_text(encoding="utf-8")
+    assert "{{" not in test
+    assert '"claims_triage.core_banking_files"' in test  # the crash test runs the module's CLI by name
+    source = "\n".join(
+        (project / f).read_text(encoding="utf-8") for f in applied.files if f.startswith("src/") and f.endswith(".py")
+    )
+    assert "Applicant" not in source
