@@ -154,7 +154,7 @@ def _line_rows(stream: IO[bytes], length: int, encoding: str) -> Iterator[_Row]:
 
 def _csv_header(line: bytes, layout: Layout, encoding: str) -> list[str]:
     try:
-        names = next(csv.reader([line.decode(encoding)]))
+        names = next(csv.reader([line.decode(encoding).removeprefix("\ufeff")]))  # a UTF-8 BOM (Excel)
     except (UnicodeDecodeError, StopIteration) as exc:
         raise IngestError(f"cannot read the CSV header in {encoding}: {exc}; is --encoding right?") from exc
     normal = [n.strip().upper().replace("_", "-") for n in names]
