@@ -271,6 +271,13 @@ class Ingest:
 
     def _ingest(self, report: Report, quarantine: Path, quarantine_bytes: int) -> None:
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        kept = quarantine.stat().st_size if quarantine.exists() else 0
+        if kept < quarantine_bytes:
+            msg = (
+                f"{quarantine} holds {kept} bytes but the interrupted run had committed {quarantine_bytes}: "
+                "restore it from backup before resuming (its rows are not read again)"
+            )
+            raise IngestError(msg)
         with self.path.open("rb") as stream, quarantine.open("ab") as bad:
             bad.truncate(quarantine_bytes)  # lines written after the last commit are written again
             bad.seek(quarantine_bytes)
