@@ -57,6 +57,8 @@ BUILT_IN = (
     "batch-scoring",
     "vendor-api",
     "oidc-auth",
+    "notifications",
+    "core-banking-files",
 )
 
 

@@ -42,6 +42,7 @@ from .integrations import (
     audit_witness_factory,
     authenticator_for,
     discover,
+    observe_audit,
 )
 from .keys import KeyStore
 from .killswitch import KILL_SWITCH, KillSwitch, fallback_decision
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None, integrations: Sequence[Integrat
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if await _prepare(app, integrations, metrics):
             _load(app, settings, metrics)
-        app.state.audit = _open_audit(settings, open_store, open_witness)
+        app.state.audit = observe_audit(_open_audit(settings, open_store, open_witness), integrations)
         app.state.subjects = _open_subjects(settings)
         app.state.reviews = open_review_queue(settings)
         if app.state.reviews is not None:

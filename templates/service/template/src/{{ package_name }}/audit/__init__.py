@@ -11,7 +11,7 @@ from ._archive import export_jsonl, verify_segment, verify_segments
 from ._chain import GENESIS, AuditRecord, Break, Link, canonical_json, first_break, record_hash
 from ._heads import HeadCheck, check_heads
 from ._sqlite import SqliteAuditStore, utc_text
-from ._store import Anchor, ArchiveResult, AuditError, AuditStore, Checkpoint, Verification
+from ._store import Anchor, ArchiveResult, AuditError, AuditStore, Checkpoint, StoreWrapper, Verification
 from ._witness import FileWitness, SignedHead, Witness, WitnessKey, create_key, load_key, load_public_keys
 from ._witnessed import WitnessedStore, WitnessFactory, file_witness, open_witnessed
 
@@ -29,6 +29,7 @@ __all__ = [
     "Link",
     "SignedHead",
     "SqliteAuditStore",
+    "StoreWrapper",
     "Verification",
     "Witness",
     "WitnessFactory",

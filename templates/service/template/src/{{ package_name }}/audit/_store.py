@@ -118,3 +118,50 @@ class AuditStore(Protocol):
     def close(self) -> None:
         """Commit what is queued and release the store."""
         ...
+
+
+class StoreWrapper:
+    """An :class:`AuditStore` that hands every call to ``store``; subclasses override what they add.
+
+    The witness (:class:`~._witnessed.WitnessedStore`) and the integrations' listeners wrap the store
+    this way, so neither repeats the protocol's delegation.
+    """
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+
+    def submit(self, kind: str, body: Mapping[str, Any]) -> Future[AuditRecord]:
+        """Queue a record for the next group commit."""
+        return self.store.submit(kind, body)
+
+    def get(self, record_id: str) -> AuditRecord | None:
+        """The record with this id, or None."""
+        return self.store.get(record_id)
+
+    def records(self) -> Iterator[AuditRecord]:
+        """Every live record in chain order."""
+        return self.store.records()
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        """Every live checkpoint in order."""
+        return self.store.checkpoints()
+
+    def anchors(self) -> Iterator[Anchor]:
+        """Every archived segment, oldest first."""
+        return self.store.anchors()
+
+    def verify(self) -> Verification:
+        """Check the live chain and its checkpoints."""
+        return self.store.verify()
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Note the current head in the store."""
+        return self.store.checkpoint()
+
+    def archive(self, before: datetime, directory: Path, retain_years: int) -> ArchiveResult:
+        """Move old records to a segment file."""
+        return self.store.archive(before, directory, retain_years)
+
+    def close(self) -> None:
+        """Commit what is queued and release the store."""
+        self.store.close()

@@ -9,15 +9,13 @@ comes first), and once more when the store closes. Requests never wait for the w
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..logs import get_logger
 from ._chain import AuditRecord
-from ._store import Anchor, ArchiveResult, AuditError, AuditStore, Checkpoint, Verification
+from ._store import AuditError, AuditStore, Checkpoint, StoreWrapper
 from ._witness import FileWitness, Witness, WitnessKey, create_key, load_key, public_keys_path
 
 if TYPE_CHECKING:
@@ -28,13 +26,13 @@ log = get_logger(__name__)
 WitnessFactory = Callable[["Settings"], Witness]
 
 
-class WitnessedStore:
+class WitnessedStore(StoreWrapper):
     """:class:`~._store.AuditStore` that anchors ``store``'s chain in ``witness`` with heads signed by ``key``."""
 
     def __init__(
         self, store: AuditStore, witness: Witness, key: WitnessKey, *, every_records: int, every_seconds: float
     ) -> None:
-        self.store = store
+        super().__init__(store)
         self.witness = witness
         self._key = key
         self._every_records = every_records
@@ -104,36 +102,6 @@ class WitnessedStore:
             log.error("audit_witness_failed", reason=str(exc))
         finally:
             self.witness.close()
-
-    # -- everything else is the wrapped store's ------------------------------------------------
-
-    def get(self, record_id: str) -> AuditRecord | None:
-        """The record with this id, or None."""
-        return self.store.get(record_id)
-
-    def records(self) -> Iterator[AuditRecord]:
-        """Every live record in chain order."""
-        return self.store.records()
-
-    def checkpoints(self) -> Iterator[Checkpoint]:
-        """Every live checkpoint in order."""
-        return self.store.checkpoints()
-
-    def anchors(self) -> Iterator[Anchor]:
-        """Every archived segment, oldest first."""
-        return self.store.anchors()
-
-    def verify(self) -> Verification:
-        """Check the live chain and its checkpoints (``audit verify`` also checks the witness)."""
-        return self.store.verify()
-
-    def checkpoint(self) -> Checkpoint | None:
-        """Note the current head in the store."""
-        return self.store.checkpoint()
-
-    def archive(self, before: datetime, directory: Path, retain_years: int) -> ArchiveResult:
-        """Move old records to a segment file (witnessed heads stay checkable against it)."""
-        return self.store.archive(before, directory, retain_years)
 
 
 def file_witness(settings: Settings) -> Witness:

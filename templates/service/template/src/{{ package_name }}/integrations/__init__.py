@@ -19,7 +19,10 @@ module in this package and calls that function; nothing else in the service is e
 - an ``audit_witness`` keeps the signed chain heads in place of the default witness file, both for the
   service and for ``audit verify`` (at most one integration may provide one);
 - an ``authenticator`` (see :class:`..access.Authenticator`) proves who callers are in place of the API
-  keys, e.g. by validating OIDC tokens (at most one integration may provide one).
+  keys, e.g. by validating OIDC tokens (at most one integration may provide one);
+- an ``on_audit`` listener is told of each record the service hands to the audit trail (its kind and
+  body: a decision, review, incident, kill switch change...), as it is handed over, so a module can
+  react to service events (alert someone); it runs on the caller's thread and must not block.
 
 A module reads its own settings (``<PREFIX><MODULE>_*`` environment variables) with pydantic-settings,
 so adding a module never edits ``settings.py`` either.
@@ -30,13 +33,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..access import Authenticator
-from ..audit import AuditStore, WitnessFactory
+from ..audit import AuditRecord, AuditStore, StoreWrapper, WitnessFactory
+from ..logs import get_logger
 from ..metrics import Metrics
 from ..schemas import Applicant, ScoreResponse
 from ..settings import Settings
@@ -44,6 +49,8 @@ from ..tracing import tracer
 
 Hook = Callable[[], Awaitable[None]]
 AuditStoreFactory = Callable[[Settings], AuditStore]
+AuditListener = Callable[[str, Mapping[str, Any]], None]
+log = get_logger(__name__)
 
 
 class IntegrationError(Exception):
@@ -60,6 +67,7 @@ class Integration:
     (a bucket's or a database's region), when it knows; the service refuses to start when that region is
     outside the required data residency (a module that does not know is declared with ``store_regions``).
     ``authenticator`` replaces the API keys as the way callers prove who they are.
+    ``on_audit`` is called with the kind and body of each record submitted to the audit trail.
     """
 
     name: str
@@ -73,6 +81,7 @@ class Integration:
     audit_witness: WitnessFactory | None = None
     data_region: str | None = None
     authenticator: Authenticator | None = None
+    on_audit: AuditListener | None = None
 
 
 class Scorer(Protocol):
@@ -151,3 +160,29 @@ def authenticator_for(integrations: Iterable[Integration], default: Authenticato
     """The authenticator an integration provides, or ``default`` (API keys)."""
     provider = _sole_provider(integrations, "authenticator", "authentication of callers")
     return provider.authenticator or default if provider else default
+
+
+class _ObservedStore(StoreWrapper):
+    """The audit store, telling the integrations' listeners of each record submitted to it."""
+
+    def __init__(self, store: AuditStore, listeners: list[tuple[str, AuditListener]]) -> None:
+        super().__init__(store)
+        self._listeners = listeners
+
+    def submit(self, kind: str, body: Mapping[str, Any]) -> Future[AuditRecord]:
+        """Queue the record, then tell each listener (a failing listener is logged, never raised)."""
+        future = self.store.submit(kind, body)
+        for name, listen in self._listeners:
+            try:
+                listen(kind, body)
+            except Exception as exc:  # a listener's bug must never fail the decision or control it observes
+                log.error("integration_listener_failed", integration=name, error_type=type(exc).__name__)
+        return future
+
+
+def observe_audit(store: AuditStore | None, integrations: Iterable[Integration]) -> AuditStore | None:
+    """``store`` telling the integrations' ``on_audit`` listeners of each record (itself when none listens)."""
+    listeners = [(i.name, i.on_audit) for i in integrations if i.on_audit is not None]
+    if store is None or not listeners:
+        return store
+    return _ObservedStore(store, listeners)
