@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install lint typecheck test test-fast test-slow bench bench-serving clean
+.PHONY: help install lint typecheck test test-fast test-slow test-matrix bench bench-serving clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -23,8 +23,11 @@ typecheck: ## mypy --strict on generator/
 test-fast: ## Unit, CLI, render and upgrade tests (seconds)
 	$(PY) -m pytest -n 2 -m "not slow"
 
-test-slow: ## End-to-end: install and run a generated project, build and use the wheel (minutes)
-	$(PY) -m pytest -m slow
+test-slow: ## End-to-end: a generated project, all modules together, pairwise cells, the wheel (minutes)
+	$(PY) -m pytest -m "slow and not matrix"
+
+test-matrix: ## Every built-in module checked alone for every preset (`factory module check`; ~1 h, not in CI)
+	$(PY) -m pytest -m matrix
 
 test: install lint typecheck test-fast test-slow ## Everything CI runs
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.matrix]  # make test-matrix (not in make test: CI time)
 
 MODULE = Path(__file__).resolve().parents[2] / "modules" / "postgres"
 

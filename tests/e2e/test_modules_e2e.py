@@ -76,3 +76,26 @@ def test_project_with_all_built_in_modules_passes_its_checks(venv: Path, tmp_pat
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     for module in BUILT_IN:
         assert f"test_{module.replace('-', '_')}" in proc.stdout
+
+
+def test_event_bus_on_nats_passes_its_tests(venv: Path, tmp_path: Path) -> None:
+    """A pairwise cell CI adds to the all-modules project (RabbitMQ there): event-bus on NATS JetStream.
+
+    Only the module's tests run here (the rest of the project is what the all-modules project proves);
+    the full module-by-preset matrix is ``make test-matrix``.
+    """
+    nats = {"backend": "nats"}
+    project = new_project(NewRequest("nats-scoring", tmp_path, modules=("event-bus",), data=nats)).path
+    install = subprocess.run(
+        ["make", f"VENV={venv}", "install"], cwd=project, capture_output=True, text=True, timeout=1200
+    )
+    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "tests/test_event_bus.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
