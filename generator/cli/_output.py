@@ -83,16 +83,20 @@ def print_new(result: NewResult, cwd: Path) -> None:
         out.print(f"  {escape(line)}")
 
 
+_FIXED = ("name", "kind", "version")
+
+
 def print_catalog(entries: Sequence[CatalogEntry], *, as_json: bool) -> None:
     """``factory list``: one line per template or module, or JSON."""
     if as_json:
         out.print_json(json.dumps([asdict(e) for e in entries]))
         return
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    for column in ("name", "kind", "version"):  # never shortened; the summary gives way on narrow terminals
-        width = max([len(column), *(len(getattr(e, column)) for e in entries)])
+    widths = {column: max([len(column), *(len(getattr(e, column)) for e in entries)]) for column in _FIXED}
+    for column, width in widths.items():  # never shortened; the summary gives way on narrow terminals
         table.add_column(column, no_wrap=True, min_width=width)
-    table.add_column("summary", no_wrap=True, overflow="ellipsis")
+    room = out.width - sum(widths.values()) - 2 * len(widths)  # one space of padding each side of a column
+    table.add_column("summary", no_wrap=True, overflow="ellipsis", max_width=max(room, 10))
     for e in entries:
         table.add_row(e.name, e.kind, e.version, e.summary)
     out.print(table)
